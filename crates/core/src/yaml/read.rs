@@ -1,0 +1,399 @@
+//! Reading YAML streams into JSON values, one document at a time, within a budget.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use serde_json::{Map, Value};
+
+use super::resolve::{ResolveError, Schema, resolve_plain, resolve_plain_key};
+use super::{Budget, YamlError, YamlErrorKind};
+
+/// One document of a YAML stream.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    /// The document's value; `Null` for an empty document (only comments, or nothing).
+    pub value: Value,
+    /// Index of the document in the stream, counting empty ones, from 0.
+    pub index: usize,
+    /// 1-based line where the document's content starts.
+    pub line: usize,
+}
+
+/// Options for [`parse_documents`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ReadOptions {
+    /// Which reader's scalar rules to follow.
+    pub schema: Schema,
+    /// Resource limits.
+    pub budget: Budget,
+}
+
+impl ReadOptions {
+    /// Follow `schema`'s scalar rules.
+    #[must_use]
+    pub fn schema(mut self, schema: Schema) -> Self {
+        self.schema = schema;
+        self
+    }
+
+    /// Use `budget` as the resource limits.
+    #[must_use]
+    pub fn budget(mut self, budget: Budget) -> Self {
+        self.budget = budget;
+        self
+    }
+}
+
+/// Parses a multi-document YAML (or JSON) stream.
+///
+/// Anchors, aliases and `<<` merge keys are expanded; every expanded node counts against the
+/// budget, so an alias bomb fails fast. Duplicate keys are an error, as in go-yaml v3.
+///
+/// ```
+/// use gitops_core::yaml::{parse_documents, ReadOptions};
+/// let docs = parse_documents("a: 0644\n---\n# only a comment\n---\nb: [1, two]\n", &ReadOptions::default())?;
+/// assert_eq!(docs.len(), 3);
+/// assert_eq!(docs[0].value, serde_json::json!({"a": 420}));
+/// assert!(docs[1].value.is_null());
+/// assert_eq!((docs[2].index, docs[2].line), (2, 5));
+/// # Ok::<(), gitops_core::yaml::YamlError>(())
+/// ```
+pub fn parse_documents(text: &str, options: &ReadOptions) -> Result<Vec<Document>, YamlError> {
+    let budget = &options.budget;
+    if text.len() > budget.max_bytes {
+        return Err(YamlError::at(
+            1,
+            1,
+            YamlErrorKind::TooLarge {
+                bytes: text.len(),
+                limit: budget.max_bytes,
+            },
+        ));
+    }
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = Reader {
+        schema: options.schema,
+        budget,
+        nodes: 0,
+        anchors: HashMap::new(),
+        stack: Vec::new(),
+    };
+    let mut documents = Vec::new();
+    let mut parser = Parser::new_from_str(text);
+    let mut current: Option<(usize, Option<Value>)> = None;
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(|e| {
+            YamlError::at(
+                e.marker().line(),
+                e.marker().col() + 1,
+                YamlErrorKind::Syntax(e.info().to_owned()),
+            )
+        })?;
+        match event {
+            Event::StreamStart | Event::Nothing => {}
+            Event::StreamEnd => break,
+            Event::DocumentStart(_) => {
+                if documents.len() >= budget.max_documents {
+                    return Err(YamlError::at(
+                        span.start.line(),
+                        1,
+                        YamlErrorKind::Budget {
+                            what: "documents",
+                            limit: budget.max_documents,
+                        },
+                    ));
+                }
+                reader.anchors.clear();
+                current = Some((span.start.line(), None));
+            }
+            Event::DocumentEnd => {
+                let (line, value) = current.take().unwrap_or((span.start.line(), None));
+                documents.push(Document {
+                    value: value.unwrap_or(Value::Null),
+                    index: documents.len(),
+                    line,
+                });
+            }
+            other => {
+                if let Some(done) = reader.event(other, span)? {
+                    let (line, value) = current.get_or_insert((span.start.line(), None));
+                    *line = done.1;
+                    *value = Some(done.0);
+                }
+            }
+        }
+    }
+    Ok(documents)
+}
+
+enum Frame {
+    Seq {
+        items: Vec<Value>,
+        anchor: usize,
+        nodes_at_start: usize,
+        line: usize,
+    },
+    Map {
+        map: Map<String, Value>,
+        key: Option<Key>,
+        merges: Vec<Value>,
+        anchor: usize,
+        nodes_at_start: usize,
+        line: usize,
+    },
+}
+
+struct Reader<'b> {
+    schema: Schema,
+    budget: &'b Budget,
+    nodes: usize,
+    anchors: HashMap<usize, (Value, usize)>,
+    stack: Vec<Frame>,
+}
+
+/// The pending key of a mapping: a name, or the plain `<<` merge key.
+enum Key {
+    Name(String),
+    Merge,
+}
+
+impl Reader<'_> {
+    fn count(&mut self, n: usize, span: Span) -> Result<(), YamlError> {
+        self.nodes = self.nodes.saturating_add(n);
+        if self.nodes > self.budget.max_nodes {
+            return Err(YamlError::at(
+                span.start.line(),
+                span.start.col() + 1,
+                YamlErrorKind::Budget {
+                    what: "nodes (after alias expansion)",
+                    limit: self.budget.max_nodes,
+                },
+            ));
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, frame: Frame, span: Span) -> Result<(), YamlError> {
+        if self.stack.len() >= self.budget.max_depth {
+            return Err(YamlError::at(
+                span.start.line(),
+                span.start.col() + 1,
+                YamlErrorKind::Budget {
+                    what: "nesting depth",
+                    limit: self.budget.max_depth,
+                },
+            ));
+        }
+        if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
+            return Err(YamlError::at(
+                span.start.line(),
+                span.start.col() + 1,
+                YamlErrorKind::ComplexKey,
+            ));
+        }
+        self.stack.push(frame);
+        Ok(())
+    }
+
+    /// Feeds one event; returns the document's root value (and its line) when it is complete.
+    fn event(&mut self, event: Event<'_>, span: Span) -> Result<Option<(Value, usize)>, YamlError> {
+        let line = span.start.line();
+        match event {
+            Event::Scalar(text, style, anchor, tag) => {
+                self.count(1, span)?;
+                if let Some(Frame::Map {
+                    key: key @ None, ..
+                }) = self.stack.last_mut()
+                {
+                    let plain = style == ScalarStyle::Plain && tag.is_none();
+                    if plain && text == "<<" {
+                        *key = Some(Key::Merge);
+                        return Ok(None);
+                    }
+                    let name = if plain {
+                        resolve_plain_key(&text, self.schema)
+                    } else {
+                        text.clone().into_owned()
+                    };
+                    if anchor != 0 {
+                        self.anchors
+                            .insert(anchor, (Value::String(name.clone()), 1));
+                    }
+                    *key = Some(Key::Name(name));
+                    return Ok(None);
+                }
+                let value = self.scalar(&text, style, tag.as_deref(), span)?;
+                if anchor != 0 {
+                    self.anchors.insert(anchor, (value.clone(), 1));
+                }
+                self.push(value, line, span)
+            }
+            Event::Alias(id) => {
+                let Some((value, nodes)) = self.anchors.get(&id).cloned() else {
+                    return Err(YamlError::at(
+                        line,
+                        span.start.col() + 1,
+                        YamlErrorKind::UnknownAnchor,
+                    ));
+                };
+                self.count(nodes, span)?;
+                if let Some(Frame::Map {
+                    key: key @ None, ..
+                }) = self.stack.last_mut()
+                {
+                    match value {
+                        Value::String(s) => *key = Some(Key::Name(s)),
+                        _ => {
+                            return Err(YamlError::at(
+                                line,
+                                span.start.col() + 1,
+                                YamlErrorKind::ComplexKey,
+                            ));
+                        }
+                    }
+                    return Ok(None);
+                }
+                self.push(value, line, span)
+            }
+            Event::SequenceStart(anchor, _) => {
+                self.count(1, span)?;
+                let frame = Frame::Seq {
+                    items: Vec::new(),
+                    anchor,
+                    nodes_at_start: self.nodes,
+                    line,
+                };
+                self.open(frame, span)?;
+                Ok(None)
+            }
+            Event::MappingStart(anchor, _) => {
+                self.count(1, span)?;
+                let frame = Frame::Map {
+                    map: Map::new(),
+                    key: None,
+                    merges: Vec::new(),
+                    anchor,
+                    nodes_at_start: self.nodes,
+                    line,
+                };
+                self.open(frame, span)?;
+                Ok(None)
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some(frame) = self.stack.pop() else {
+                    return Ok(None);
+                };
+                let (value, anchor, nodes_at_start, start_line) = match frame {
+                    Frame::Seq {
+                        items,
+                        anchor,
+                        nodes_at_start,
+                        line,
+                    } => (Value::Array(items), anchor, nodes_at_start, line),
+                    Frame::Map {
+                        mut map,
+                        merges,
+                        anchor,
+                        nodes_at_start,
+                        line,
+                        ..
+                    } => {
+                        apply_merges(&mut map, merges);
+                        (Value::Object(map), anchor, nodes_at_start, line)
+                    }
+                };
+                if anchor != 0 {
+                    let nodes = self.nodes - nodes_at_start + 1;
+                    self.anchors.insert(anchor, (value.clone(), nodes));
+                }
+                self.push(value, start_line, span)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn scalar(
+        &self,
+        text: &str,
+        style: ScalarStyle,
+        tag: Option<&Tag>,
+        span: Span,
+    ) -> Result<Value, YamlError> {
+        let core_tag = tag
+            .filter(|t| t.handle == "tag:yaml.org,2002:" || t.handle == "!!")
+            .map(|t| t.suffix.as_str());
+        let resolve = |text: &str| {
+            resolve_plain(text, self.schema).map_err(|ResolveError::NonFinite| {
+                YamlError::at(
+                    span.start.line(),
+                    span.start.col() + 1,
+                    YamlErrorKind::NonFinite(text.to_owned()),
+                )
+            })
+        };
+        match core_tag {
+            Some("str" | "binary") => Ok(Value::String(text.to_owned())),
+            Some(_) => resolve(text),
+            None if tag.is_none() && style == ScalarStyle::Plain => resolve(text),
+            None => Ok(Value::String(text.to_owned())),
+        }
+    }
+
+    fn push(
+        &mut self,
+        value: Value,
+        line: usize,
+        span: Span,
+    ) -> Result<Option<(Value, usize)>, YamlError> {
+        match self.stack.last_mut() {
+            None => Ok(Some((value, line))),
+            Some(Frame::Seq { items, .. }) => {
+                items.push(value);
+                Ok(None)
+            }
+            Some(Frame::Map {
+                map, key, merges, ..
+            }) => {
+                let key = match key
+                    .take()
+                    .expect("a value in a mapping always follows its key")
+                {
+                    Key::Name(name) => name,
+                    Key::Merge => {
+                        merges.push(value);
+                        return Ok(None);
+                    }
+                };
+                if map.contains_key(&key) {
+                    return Err(YamlError::at(
+                        span.start.line(),
+                        span.start.col() + 1,
+                        YamlErrorKind::DuplicateKey(key),
+                    ));
+                }
+                map.insert(key, value);
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// `<<: *base` and `<<: [*a, *b]`: keys already present win, then earlier sources over later ones.
+fn apply_merges(map: &mut Map<String, Value>, merges: Vec<Value>) {
+    for merge in merges {
+        let sources = match merge {
+            Value::Array(items) => items,
+            other => vec![other],
+        };
+        for source in sources {
+            if let Value::Object(entries) = source {
+                for (k, v) in entries {
+                    if !map.contains_key(&k) {
+                        map.insert(k, v);
+                    }
+                }
+            }
+        }
+    }
+}
