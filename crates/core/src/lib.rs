@@ -57,6 +57,7 @@ mod manifest;
 mod object;
 mod object_ref;
 mod revision;
+mod scope;
 pub mod tree;
 pub mod yaml;
 
@@ -72,4 +73,5 @@ pub use manifest::{
 pub use object::{Object, ObjectError};
 pub use object_ref::ObjectRef;
 pub use revision::{Revision, Signature};
+pub use scope::is_cluster_scoped;
 pub use tree::{DiskTree, FileTree};

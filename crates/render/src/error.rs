@@ -1,0 +1,28 @@
+//! Rendering errors.
+
+use gitops_core::ManifestError;
+use gitops_core::tree::TreeError;
+
+/// Why a path could not be rendered. Messages name the file (and line, where there is one).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// A file or directory could not be read.
+    #[error("cannot read {path}")]
+    Read {
+        /// The path, relative to the tree root.
+        path: String,
+        /// The cause.
+        #[source]
+        source: TreeError,
+    },
+    /// A file is not a valid manifest stream, or two manifests collide.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// The path holds no manifests at all.
+    #[error("{path}: no Kubernetes manifests found")]
+    Empty {
+        /// The path rendered.
+        path: String,
+    },
+}
