@@ -1,1 +1,213 @@
+//! End-to-end tests of the `gitops` binary on real Git repositories built with the `git` CLI.
 
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A Git repository in a temporary folder, driven by the `git` CLI.
+struct Repo {
+    dir: tempfile::TempDir,
+}
+
+impl Repo {
+    fn new() -> Repo {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = Repo { dir };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+            .args(args)
+            .current_dir(self.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", self.path())
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    fn write(&self, path: &str, text: &str) {
+        let file = self.path().join(path);
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        std::fs::write(file, text).expect("write");
+    }
+
+    fn commit(&self, message: &str) -> String {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "-m", message]);
+        self.git(&["rev-parse", "HEAD"])
+    }
+}
+
+fn gitops(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gitops")).args(args).current_dir(cwd).output().expect("gitops runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn guestbook_into(repo: &Repo) {
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/guestbook");
+    for entry in std::fs::read_dir(&src).expect("example exists") {
+        let entry = entry.expect("entry");
+        let text = std::fs::read_to_string(entry.path()).expect("read");
+        repo.write(&format!("apps/guestbook/{}", entry.file_name().to_string_lossy()), &text);
+    }
+}
+
+/// Every file under `dir`, with its contents.
+fn files(dir: &Path) -> BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let rel = path.strip_prefix(root).expect("under root").to_string_lossy().into_owned();
+                out.insert(rel, std::fs::read_to_string(&path).expect("read"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+#[test]
+fn sync_update_prune_and_diff_from_git() {
+    let repo = Repo::new();
+    guestbook_into(&repo);
+    let first = repo.commit("guestbook");
+    let work = tempfile::tempdir().expect("tempdir");
+    let out_dir = work.path().join("out");
+    let target = format!("dir:{}", out_dir.display());
+    let repo_arg = repo.path().to_string_lossy().into_owned();
+    let sync = |extra: &[&str]| {
+        let mut args = vec!["sync", "apps/guestbook", "--repo", &repo_arg, "--target", &target];
+        args.extend_from_slice(extra);
+        gitops(&args, work.path())
+    };
+
+    // 1. The first sync writes every object, one file each, and the inventory.
+    let out = sync(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains(&format!("Synced at main@sha1:{first}: 4 created, 0 updated, 0 deleted, 0 unchanged")),
+        "{}",
+        stdout(&out)
+    );
+    let written = files(&out_dir);
+    let names: Vec<&str> = written.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "_cluster/Namespace/guestbook.yaml",
+            "_inventory/guestbook.json",
+            "guestbook/ConfigMap/guestbook-config.yaml",
+            "guestbook/Deployment.apps/frontend.yaml",
+            "guestbook/Service/frontend.yaml",
+        ]
+    );
+    assert!(written["guestbook/Deployment.apps/frontend.yaml"].contains("  replicas: 2\n"));
+    assert!(written["_inventory/guestbook.json"].contains(&first));
+
+    // 2. A committed change gives exactly one update.
+    let deployment = std::fs::read_to_string(repo.path().join("apps/guestbook/deployment.yaml")).expect("read");
+    repo.write("apps/guestbook/deployment.yaml", &deployment.replace("replicas: 2", "replicas: 3"));
+    repo.commit("scale up");
+    let diff = gitops(&["diff", "apps/guestbook", "--repo", &repo_arg, "--target", &target], work.path());
+    assert_eq!(diff.status.code(), Some(1), "diff exits 1 on differences: {}", stderr(&diff));
+    assert!(stdout(&diff).contains("~ Deployment/guestbook/frontend\n    spec.replicas\n"), "{}", stdout(&diff));
+    let out = sync(&[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("0 created, 1 updated, 0 deleted, 3 unchanged"), "{}", stdout(&out));
+    assert!(files(&out_dir)["guestbook/Deployment.apps/frontend.yaml"].contains("  replicas: 3\n"));
+
+    // 3. Removing a file and syncing with --prune gives exactly one delete.
+    repo.git(&["rm", "-q", "apps/guestbook/service.yaml"]);
+    repo.commit("drop the service");
+    let out = sync(&[]);
+    assert!(
+        stdout(&out).contains("Service/guestbook/frontend kept (no longer desired; use --prune to delete)"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(out_dir.join("guestbook/Service/frontend.yaml").exists(), "not pruned without --prune");
+    let out = sync(&["--prune"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("0 created, 0 updated, 1 deleted, 3 unchanged"), "{}", stdout(&out));
+    assert!(!out_dir.join("guestbook/Service/frontend.yaml").exists());
+
+    // 4. Syncing again changes nothing.
+    let before = files(&out_dir);
+    let out = sync(&["--prune"]);
+    assert!(stdout(&out).contains("0 created, 0 updated, 0 deleted, 3 unchanged"), "{}", stdout(&out));
+    assert_eq!(files(&out_dir), before, "a no-op sync rewrites nothing");
+
+    // 5. diff exits 0 when in sync.
+    let diff = gitops(&["diff", "apps/guestbook", "--repo", &repo_arg, "--target", &target], work.path());
+    assert_eq!(diff.status.code(), Some(0), "{}{}", stdout(&diff), stderr(&diff));
+
+    // 6. Invalid YAML: exit 2, the file and line in the message, nothing written.
+    repo.write(
+        "apps/guestbook/broken.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\ndata: {a: [1, 2}\n",
+    );
+    repo.write("apps/guestbook/deployment.yaml", &deployment.replace("replicas: 2", "replicas: 5"));
+    repo.commit("break it");
+    let out = sync(&["--prune"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("apps/guestbook/broken.yaml:5:"), "{}", stderr(&out));
+    assert_eq!(files(&out_dir), before, "nothing is applied from a failed render");
+
+    // An older revision is still reachable with --rev.
+    let out = gitops(&["render", "apps/guestbook", "--repo", &repo_arg, "--rev", &first], work.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("  replicas: 2\n"));
+}
+
+#[test]
+fn invalid_documents_name_file_line_and_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("svc.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n# a comment\nkind: Service\nmetadata:\n  name: web\n")
+        .expect("write");
+    let out = gitops(&["render", "."], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).trim(),
+        "error: cannot render .: svc.yaml:6: document 1 (Service \"web\") is not a valid Kubernetes object: missing required field `apiVersion`"
+    );
+}
+
+#[test]
+fn render_prints_kustomize_style_yaml_and_json() {
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/guestbook");
+    let out = gitops(&["render", "configmap.yaml"], &examples);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "apiVersion: v1\ndata:\n  GET_HOSTS_FROM: dns\n  WELCOME_MESSAGE: Sign the guestbook\nkind: ConfigMap\nmetadata:\n  labels:\n    app.kubernetes.io/name: guestbook\n  name: guestbook-config\n  namespace: guestbook\n"
+    );
+    let out = gitops(&["render", ".", "-o", "json"], &examples);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(4));
+    let out = gitops(&["sync", ".", "--target", "bogus"], &examples);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("unknown target \"bogus\""));
+}

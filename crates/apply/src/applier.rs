@@ -127,18 +127,10 @@ impl<'t> Applier<'t> {
 
     /// Reads the inventory and the live copy of every desired and owned object.
     pub async fn observe(&self, desired: &ManifestSet) -> Result<Observed, TargetError> {
-        let inventory = self
-            .target
-            .load_inventory(&self.options.inventory)
-            .await?
-            .unwrap_or_default();
+        let inventory = self.target.load_inventory(&self.options.inventory).await?.unwrap_or_default();
         let mut live = BTreeMap::new();
         let owned = inventory.objects.keys().filter(|r| !desired.contains(r));
-        for object in desired
-            .iter()
-            .map(gitops_core::Manifest::object_ref)
-            .chain(owned.cloned())
-        {
+        for object in desired.iter().map(gitops_core::Manifest::object_ref).chain(owned.cloned()) {
             if let Some(found) = self.target.get(&object).await? {
                 live.insert(object, found);
             }
@@ -147,11 +139,7 @@ impl<'t> Applier<'t> {
     }
 
     /// Runs the plan; `inventory` is the one [`Applier::observe`] returned.
-    pub async fn run(
-        &self,
-        plan: &Plan,
-        mut inventory: Inventory,
-    ) -> Result<ApplyReport, ApplyError> {
+    pub async fn run(&self, plan: &Plan, mut inventory: Inventory) -> Result<ApplyReport, ApplyError> {
         let dry_run = self.options.dry_run;
         let apply_options = ApplyOptions::default()
             .field_manager(self.options.field_manager.clone())
@@ -170,9 +158,7 @@ impl<'t> Applier<'t> {
         }
         let mut changes = ChangeSet::default();
         if !dry_run && inventory != before && plan.has_writes() {
-            self.save(&inventory)
-                .await
-                .map_err(|e| fail(&changes, None, e))?;
+            self.save(&inventory).await.map_err(|e| fail(&changes, None, e))?;
         }
 
         for step in &plan.steps {
@@ -181,10 +167,7 @@ impl<'t> Applier<'t> {
                     self.target.apply(object, &apply_options).await.map(|_| ())
                 }
                 (Action::Delete, _) => {
-                    let deleted = self
-                        .target
-                        .delete(&step.object, &step.api_version, &delete_options)
-                        .await;
+                    let deleted = self.target.delete(&step.object, &step.api_version, &delete_options).await;
                     if deleted.is_ok() {
                         inventory.remove(&step.object);
                     }
@@ -202,27 +185,19 @@ impl<'t> Applier<'t> {
                 return Err(fail(&changes, Some(&step.object), source));
             }
             tracing::debug!(object = %step.object, action = %step.action, "step done");
-            changes.push(Change {
-                object: step.object.clone(),
-                action: step.action,
-                fields: step.fields.clone(),
-            });
+            changes.push(Change { object: step.object.clone(), action: step.action, fields: step.fields.clone() });
         }
 
         if let Some(revision) = &self.options.revision {
-            inventory.record_revision(revision.clone(), self.options.history);
+            inventory.record_revision(revision, self.options.history);
         }
         if !dry_run && (inventory != before || changes.has_writes()) {
-            self.save(&inventory)
-                .await
-                .map_err(|e| fail(&changes, None, e))?;
+            self.save(&inventory).await.map_err(|e| fail(&changes, None, e))?;
         }
         Ok(ApplyReport { changes, inventory })
     }
 
     async fn save(&self, inventory: &Inventory) -> Result<(), TargetError> {
-        self.target
-            .save_inventory(&self.options.inventory, inventory)
-            .await
+        self.target.save_inventory(&self.options.inventory, inventory).await
     }
 }

@@ -42,20 +42,12 @@ impl DirTarget {
         for part in [namespace, &kind_dir, &object.name] {
             check_component(part, object)?;
         }
-        Ok(self
-            .root
-            .join(namespace)
-            .join(kind_dir)
-            .join(format!("{}.yaml", object.name)))
+        Ok(self.root.join(namespace).join(kind_dir).join(format!("{}.yaml", object.name)))
     }
 
     fn inventory_path(&self, name: &str) -> Result<PathBuf, TargetError> {
         if !is_safe_component(name) {
-            return Err(TargetError::new(
-                TargetErrorKind::Invalid,
-                None,
-                format!("invalid inventory name {name:?}"),
-            ));
+            return Err(TargetError::new(TargetErrorKind::Invalid, None, format!("invalid inventory name {name:?}")));
         }
         Ok(self.root.join(INVENTORY_DIR).join(format!("{name}.json")))
     }
@@ -69,43 +61,21 @@ fn check_component(part: &str, object: &ObjectRef) -> Result<(), TargetError> {
     if is_safe_component(part) {
         Ok(())
     } else {
-        Err(TargetError::new(
-            TargetErrorKind::Invalid,
-            Some(object),
-            format!("{part:?} cannot be used as a file name"),
-        ))
+        Err(TargetError::new(TargetErrorKind::Invalid, Some(object), format!("{part:?} cannot be used as a file name")))
     }
 }
 
 fn io_error(object: Option<&ObjectRef>, path: &Path, source: std::io::Error) -> TargetError {
-    TargetError::new(
-        TargetErrorKind::Other,
-        object,
-        format!("{}: {source}", path.display()),
-    )
-    .with_source(source)
+    TargetError::new(TargetErrorKind::Other, object, format!("{}: {source}", path.display())).with_source(source)
 }
 
-async fn write_atomic(
-    path: &Path,
-    contents: &[u8],
-    object: Option<&ObjectRef>,
-) -> Result<(), TargetError> {
+async fn write_atomic(path: &Path, contents: &[u8], object: Option<&ObjectRef>) -> Result<(), TargetError> {
     let parent = path.parent().expect("target paths always have a parent");
-    tokio::fs::create_dir_all(parent)
-        .await
-        .map_err(|e| io_error(object, parent, e))?;
-    let file_name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or("object");
+    tokio::fs::create_dir_all(parent).await.map_err(|e| io_error(object, parent, e))?;
+    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("object");
     let tmp = parent.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    tokio::fs::write(&tmp, contents)
-        .await
-        .map_err(|e| io_error(object, &tmp, e))?;
-    tokio::fs::rename(&tmp, path)
-        .await
-        .map_err(|e| io_error(object, path, e))
+    tokio::fs::write(&tmp, contents).await.map_err(|e| io_error(object, &tmp, e))?;
+    tokio::fs::rename(&tmp, path).await.map_err(|e| io_error(object, path, e))
 }
 
 #[async_trait]
@@ -122,15 +92,9 @@ impl Target for DirTarget {
             Err(e) => return Err(io_error(Some(object), &path, e)),
         };
         let file = path.display().to_string();
-        let mut manifests =
-            parse_manifests(&text, &file, &ReadOptions::default()).map_err(|e| {
-                TargetError::new(
-                    TargetErrorKind::Invalid,
-                    Some(object),
-                    "stored manifest is not valid",
-                )
-                .with_source(e)
-            })?;
+        let mut manifests = parse_manifests(&text, &file, &ReadOptions::default()).map_err(|e| {
+            TargetError::new(TargetErrorKind::Invalid, Some(object), "stored manifest is not valid").with_source(e)
+        })?;
         match manifests.len() {
             1 => Ok(Some(manifests.remove(0).object)),
             n => Err(TargetError::new(
@@ -151,12 +115,7 @@ impl Target for DirTarget {
         Ok(object.clone())
     }
 
-    async fn delete(
-        &self,
-        object: &ObjectRef,
-        _api_version: &str,
-        options: &DeleteOptions,
-    ) -> Result<(), TargetError> {
+    async fn delete(&self, object: &ObjectRef, _api_version: &str, options: &DeleteOptions) -> Result<(), TargetError> {
         let path = self.path_of(object)?;
         if options.dry_run {
             return Ok(());
@@ -186,19 +145,14 @@ impl Target for DirTarget {
             Err(e) => return Err(io_error(None, &path, e)),
         };
         serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            TargetError::new(
-                TargetErrorKind::Invalid,
-                None,
-                format!("{}: invalid inventory", path.display()),
-            )
-            .with_source(e)
+            TargetError::new(TargetErrorKind::Invalid, None, format!("{}: invalid inventory", path.display()))
+                .with_source(e)
         })
     }
 
     async fn save_inventory(&self, name: &str, inventory: &Inventory) -> Result<(), TargetError> {
         let path = self.inventory_path(name)?;
-        let mut bytes =
-            serde_json::to_vec_pretty(inventory).expect("an inventory always serializes");
+        let mut bytes = serde_json::to_vec_pretty(inventory).expect("an inventory always serializes");
         bytes.push(b'\n');
         write_atomic(&path, &bytes, None).await
     }

@@ -47,18 +47,12 @@ impl MemoryTarget {
 
     /// A copy of every stored object.
     pub fn objects(&self) -> BTreeMap<ObjectRef, Object> {
-        self.objects
-            .lock()
-            .expect("memory target lock is never poisoned")
-            .clone()
+        self.objects.lock().expect("memory target lock is never poisoned").clone()
     }
 
     /// Stores an object directly, as another writer would (no write is counted).
     pub fn insert(&self, object: Object) {
-        self.objects
-            .lock()
-            .expect("memory target lock is never poisoned")
-            .insert(object.object_ref(), object);
+        self.objects.lock().expect("memory target lock is never poisoned").insert(object.object_ref(), object);
     }
 }
 
@@ -69,12 +63,7 @@ impl Target for MemoryTarget {
     }
 
     async fn get(&self, object: &ObjectRef) -> Result<Option<Object>, TargetError> {
-        Ok(self
-            .objects
-            .lock()
-            .expect("memory target lock is never poisoned")
-            .get(object)
-            .cloned())
+        Ok(self.objects.lock().expect("memory target lock is never poisoned").get(object).cloned())
     }
 
     async fn apply(&self, object: &Object, options: &ApplyOptions) -> Result<Object, TargetError> {
@@ -88,19 +77,9 @@ impl Target for MemoryTarget {
         Ok(object.clone())
     }
 
-    async fn delete(
-        &self,
-        object: &ObjectRef,
-        _api_version: &str,
-        options: &DeleteOptions,
-    ) -> Result<(), TargetError> {
+    async fn delete(&self, object: &ObjectRef, _api_version: &str, options: &DeleteOptions) -> Result<(), TargetError> {
         if !options.dry_run
-            && self
-                .objects
-                .lock()
-                .expect("memory target lock is never poisoned")
-                .remove(object)
-                .is_some()
+            && self.objects.lock().expect("memory target lock is never poisoned").remove(object).is_some()
         {
             self.writes.fetch_add(1, Ordering::SeqCst);
         }
@@ -108,12 +87,7 @@ impl Target for MemoryTarget {
     }
 
     async fn load_inventory(&self, name: &str) -> Result<Option<Inventory>, TargetError> {
-        Ok(self
-            .inventories
-            .lock()
-            .expect("memory target lock is never poisoned")
-            .get(name)
-            .cloned())
+        Ok(self.inventories.lock().expect("memory target lock is never poisoned").get(name).cloned())
     }
 
     async fn save_inventory(&self, name: &str, inventory: &Inventory) -> Result<(), TargetError> {

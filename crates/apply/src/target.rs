@@ -19,11 +19,7 @@ pub struct ApplyOptions {
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions {
-            field_manager: "gitops".to_owned(),
-            force: false,
-            dry_run: false,
-        }
+        ApplyOptions { field_manager: "gitops".to_owned(), force: false, dry_run: false }
     }
 }
 
@@ -89,8 +85,8 @@ pub enum TargetErrorKind {
 pub struct TargetError {
     /// What kind of failure.
     pub kind: TargetErrorKind,
-    /// The object it is about, if any.
-    pub object: Option<ObjectRef>,
+    /// The object it is about, if any (boxed to keep `Result`s small).
+    pub object: Option<Box<ObjectRef>>,
     /// What went wrong, in this layer's words.
     pub message: String,
     /// The cause.
@@ -100,17 +96,8 @@ pub struct TargetError {
 
 impl TargetError {
     /// A new error.
-    pub fn new(
-        kind: TargetErrorKind,
-        object: Option<&ObjectRef>,
-        message: impl Into<String>,
-    ) -> Self {
-        TargetError {
-            kind,
-            object: object.cloned(),
-            message: message.into(),
-            source: None,
-        }
+    pub fn new(kind: TargetErrorKind, object: Option<&ObjectRef>, message: impl Into<String>) -> Self {
+        TargetError { kind, object: object.cloned().map(Box::new), message: message.into(), source: None }
     }
 
     /// The same error with a cause.
@@ -160,12 +147,7 @@ pub trait Target: Send + Sync + fmt::Debug {
     async fn apply(&self, object: &Object, options: &ApplyOptions) -> Result<Object, TargetError>;
 
     /// Deletes an object, addressed by identity and `apiVersion`. A missing object is not an error.
-    async fn delete(
-        &self,
-        object: &ObjectRef,
-        api_version: &str,
-        options: &DeleteOptions,
-    ) -> Result<(), TargetError>;
+    async fn delete(&self, object: &ObjectRef, api_version: &str, options: &DeleteOptions) -> Result<(), TargetError>;
 
     /// The named inventory, or `None` when the application never synced to this target.
     async fn load_inventory(&self, name: &str) -> Result<Option<Inventory>, TargetError>;

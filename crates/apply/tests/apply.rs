@@ -4,12 +4,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use gitops_apply::{
-    Applier, ApplierOptions, ApplyOptions, DeleteOptions, DirTarget, MemoryTarget, Target,
-    TargetError, TargetErrorKind,
+    Applier, ApplierOptions, ApplyOptions, DeleteOptions, DirTarget, MemoryTarget, Target, TargetError, TargetErrorKind,
 };
-use gitops_core::{
-    Action, Inventory, ManifestSet, Object, ObjectRef, parse_manifests, yaml::ReadOptions,
-};
+use gitops_core::{Action, Inventory, ManifestSet, Object, ObjectRef, parse_manifests, yaml::ReadOptions};
 use gitops_plan::{PlanOptions, plan};
 use serde_json::json;
 
@@ -18,100 +15,42 @@ fn object(kind: &str, ns: Option<&str>, name: &str, data: &str) -> Object {
     if let Some(ns) = ns {
         meta["namespace"] = json!(ns);
     }
-    Object::from_value(
-        json!({"apiVersion": "v1", "kind": kind, "metadata": meta, "data": {"k": data}}),
-    )
-    .expect("valid")
+    Object::from_value(json!({"apiVersion": "v1", "kind": kind, "metadata": meta, "data": {"k": data}})).expect("valid")
 }
 
 async fn contract(target: &dyn Target) {
     let cm = object("ConfigMap", Some("team"), "cfg", "1");
     let r = cm.object_ref();
-    assert_eq!(
-        target.get(&r).await.expect("get"),
-        None,
-        "{}: missing objects are None",
-        target.describe()
-    );
+    assert_eq!(target.get(&r).await.expect("get"), None, "{}: missing objects are None", target.describe());
 
-    target
-        .apply(&cm, &ApplyOptions::default().dry_run(true))
-        .await
-        .expect("dry run");
-    assert_eq!(
-        target.get(&r).await.expect("get"),
-        None,
-        "dry run stores nothing"
-    );
+    target.apply(&cm, &ApplyOptions::default().dry_run(true)).await.expect("dry run");
+    assert_eq!(target.get(&r).await.expect("get"), None, "dry run stores nothing");
 
-    let stored = target
-        .apply(&cm, &ApplyOptions::default())
-        .await
-        .expect("apply");
+    let stored = target.apply(&cm, &ApplyOptions::default()).await.expect("apply");
     assert_eq!(stored.object_ref(), r);
-    assert_eq!(
-        target
-            .get(&r)
-            .await
-            .expect("get")
-            .expect("stored")
-            .pointer("/data/k"),
-        Some(&json!("1"))
-    );
+    assert_eq!(target.get(&r).await.expect("get").expect("stored").pointer("/data/k"), Some(&json!("1")));
 
     let changed = object("ConfigMap", Some("team"), "cfg", "2");
-    target
-        .apply(&changed, &ApplyOptions::default())
-        .await
-        .expect("update");
-    target
-        .apply(&changed, &ApplyOptions::default())
-        .await
-        .expect("idempotent");
-    assert_eq!(
-        target
-            .get(&r)
-            .await
-            .expect("get")
-            .expect("stored")
-            .pointer("/data/k"),
-        Some(&json!("2"))
-    );
+    target.apply(&changed, &ApplyOptions::default()).await.expect("update");
+    target.apply(&changed, &ApplyOptions::default()).await.expect("idempotent");
+    assert_eq!(target.get(&r).await.expect("get").expect("stored").pointer("/data/k"), Some(&json!("2")));
 
     let ns = object("Namespace", None, "team", "x");
-    target
-        .apply(&ns, &ApplyOptions::default())
-        .await
-        .expect("cluster-scoped");
+    target.apply(&ns, &ApplyOptions::default()).await.expect("cluster-scoped");
     assert!(target.get(&ns.object_ref()).await.expect("get").is_some());
 
-    target
-        .delete(&r, "v1", &DeleteOptions::default().dry_run(true))
-        .await
-        .expect("dry-run delete");
+    target.delete(&r, "v1", &DeleteOptions::default().dry_run(true)).await.expect("dry-run delete");
     assert!(target.get(&r).await.expect("get").is_some());
-    target
-        .delete(&r, "v1", &DeleteOptions::default())
-        .await
-        .expect("delete");
+    target.delete(&r, "v1", &DeleteOptions::default()).await.expect("delete");
     assert_eq!(target.get(&r).await.expect("get"), None);
-    target
-        .delete(&r, "v1", &DeleteOptions::default())
-        .await
-        .expect("deleting a missing object is fine");
+    target.delete(&r, "v1", &DeleteOptions::default()).await.expect("deleting a missing object is fine");
 
     assert_eq!(target.load_inventory("app").await.expect("load"), None);
     let mut inventory = Inventory::default();
     inventory.insert(r.clone(), "v1");
-    inventory.record_revision("main@sha1:abc".into(), 5);
-    target
-        .save_inventory("app", &inventory)
-        .await
-        .expect("save");
-    assert_eq!(
-        target.load_inventory("app").await.expect("load"),
-        Some(inventory)
-    );
+    inventory.record_revision("main@sha1:abc", 5);
+    target.save_inventory("app", &inventory).await.expect("save");
+    assert_eq!(target.load_inventory("app").await.expect("load"), Some(inventory));
 }
 
 #[tokio::test]
@@ -157,20 +96,11 @@ impl Target for FailingTarget {
     }
     async fn apply(&self, object: &Object, options: &ApplyOptions) -> Result<Object, TargetError> {
         if self.applies.fetch_add(1, Ordering::SeqCst) + 1 == self.fail_at {
-            return Err(TargetError::new(
-                TargetErrorKind::Transient,
-                Some(&object.object_ref()),
-                "connection reset",
-            ));
+            return Err(TargetError::new(TargetErrorKind::Transient, Some(&object.object_ref()), "connection reset"));
         }
         self.inner.apply(object, options).await
     }
-    async fn delete(
-        &self,
-        object: &ObjectRef,
-        api_version: &str,
-        options: &DeleteOptions,
-    ) -> Result<(), TargetError> {
+    async fn delete(&self, object: &ObjectRef, api_version: &str, options: &DeleteOptions) -> Result<(), TargetError> {
         self.inner.delete(object, api_version, options).await
     }
     async fn load_inventory(&self, name: &str) -> Result<Option<Inventory>, TargetError> {
@@ -182,14 +112,16 @@ impl Target for FailingTarget {
 }
 
 fn desired(names: &[&str]) -> ManifestSet {
-    let text: String = names
-        .iter()
-        .map(|n| format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}, namespace: n}}\ndata: {{k: v}}\n---\n"))
-        .collect();
-    ManifestSet::from_manifests(
-        parse_manifests(&text, "set.yaml", &ReadOptions::default()).expect("valid"),
-    )
-    .expect("unique")
+    use std::fmt::Write;
+    let mut text = String::new();
+    for n in names {
+        let _ = write!(
+            text,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {n}, namespace: n}}\ndata: {{k: v}}\n---\n"
+        );
+    }
+    ManifestSet::from_manifests(parse_manifests(&text, "set.yaml", &ReadOptions::default()).expect("valid"))
+        .expect("unique")
 }
 
 async fn sync(
@@ -197,64 +129,26 @@ async fn sync(
     set: &ManifestSet,
     prune: bool,
 ) -> Result<gitops_apply::ApplyReport, gitops_apply::ApplyError> {
-    let applier = Applier::new(
-        target,
-        ApplierOptions::default()
-            .inventory("app")
-            .revision(Some("main@sha1:1".into())),
-    );
+    let applier = Applier::new(target, ApplierOptions::default().inventory("app").revision(Some("main@sha1:1".into())));
     let observed = applier.observe(set).await.expect("observe");
     let diff = gitops_diff::diff(set, &observed.live, &observed.inventory);
-    applier
-        .run(
-            &plan(&diff, &PlanOptions::default().prune(prune)),
-            observed.inventory,
-        )
-        .await
+    applier.run(&plan(&diff, &PlanOptions::default().prune(prune)), observed.inventory).await
 }
 
 #[tokio::test]
 async fn an_interrupted_sync_converges_and_tracks_what_it_created() {
-    let target = FailingTarget {
-        inner: MemoryTarget::new(),
-        fail_at: 3,
-        applies: AtomicUsize::new(0),
-    };
+    let target = FailingTarget { inner: MemoryTarget::new(), fail_at: 3, applies: AtomicUsize::new(0) };
     let set = desired(&["a", "b", "c", "d"]);
-    let err = sync(&target, &set, true)
-        .await
-        .expect_err("third apply fails");
-    assert_eq!(
-        err.changes.count(Action::Create),
-        2,
-        "the partial change set is returned"
-    );
-    assert_eq!(
-        err.object.as_ref().map(ToString::to_string).as_deref(),
-        Some("ConfigMap/n/c")
-    );
+    let err = sync(&target, &set, true).await.expect_err("third apply fails");
+    assert_eq!(err.changes.count(Action::Create), 2, "the partial change set is returned");
+    assert_eq!(err.object.as_ref().map(ToString::to_string).as_deref(), Some("ConfigMap/n/c"));
     assert!(err.source.is_transient());
-    let inventory = target
-        .inner
-        .load_inventory("app")
-        .await
-        .expect("load")
-        .expect("saved before writing");
-    assert_eq!(
-        inventory.len(),
-        4,
-        "every object the plan could create is owned"
-    );
-    assert_eq!(
-        inventory.revision, None,
-        "the revision is recorded only when the sync completes"
-    );
+    let inventory = target.inner.load_inventory("app").await.expect("load").expect("saved before writing");
+    assert_eq!(inventory.len(), 4, "every object the plan could create is owned");
+    assert_eq!(inventory.revision, None, "the revision is recorded only when the sync completes");
 
     let report = sync(&target, &set, true).await.expect("second sync");
-    assert_eq!(
-        report.changes.summary(),
-        "2 created, 0 updated, 0 deleted, 2 unchanged"
-    );
+    assert_eq!(report.changes.summary(), "2 created, 0 updated, 0 deleted, 2 unchanged");
     assert_eq!(report.inventory.revision.as_deref(), Some("main@sha1:1"));
 
     let before = target.inner.writes();
@@ -266,44 +160,24 @@ async fn an_interrupted_sync_converges_and_tracks_what_it_created() {
 #[tokio::test]
 async fn prune_removes_only_owned_objects_and_dry_run_writes_nothing() {
     let target = MemoryTarget::new();
-    sync(&target, &desired(&["a", "b"]), true)
-        .await
-        .expect("first sync");
+    sync(&target, &desired(&["a", "b"]), true).await.expect("first sync");
     target.insert(object("ConfigMap", Some("n"), "foreign", "x"));
 
-    let dry = Applier::new(
-        &target,
-        ApplierOptions::default().inventory("app").dry_run(true),
-    );
+    let dry = Applier::new(&target, ApplierOptions::default().inventory("app").dry_run(true));
     let set = desired(&["a"]);
     let observed = dry.observe(&set).await.expect("observe");
     let diff = gitops_diff::diff(&set, &observed.live, &observed.inventory);
     let writes = target.writes();
-    let report = dry
-        .run(
-            &plan(&diff, &PlanOptions::default().prune(true)),
-            observed.inventory,
-        )
-        .await
-        .expect("dry run");
+    let report = dry.run(&plan(&diff, &PlanOptions::default().prune(true)), observed.inventory).await.expect("dry run");
     assert_eq!(report.changes.count(Action::Delete), 1);
     assert_eq!(target.writes(), writes, "dry run");
 
-    let kept = sync(&target, &set, false)
-        .await
-        .expect("sync without prune");
+    let kept = sync(&target, &set, false).await.expect("sync without prune");
     assert_eq!(kept.changes.count(Action::Delete), 0);
-    assert!(
-        kept.inventory
-            .contains(&ObjectRef::new("", "ConfigMap", Some("n"), "b")),
-        "unpruned objects stay owned"
-    );
+    assert!(kept.inventory.contains(&ObjectRef::new("", "ConfigMap", Some("n"), "b")), "unpruned objects stay owned");
 
     let report = sync(&target, &set, true).await.expect("prune");
-    assert_eq!(
-        report.changes.summary(),
-        "0 created, 0 updated, 1 deleted, 1 unchanged"
-    );
+    assert_eq!(report.changes.summary(), "0 created, 0 updated, 1 deleted, 1 unchanged");
     let names: Vec<String> = target.objects().keys().map(|r| r.name.clone()).collect();
     assert_eq!(names, ["a", "foreign"]);
 }

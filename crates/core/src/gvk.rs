@@ -29,16 +29,8 @@ pub struct Gvk {
 
 impl Gvk {
     /// Builds a `Gvk` from its three parts.
-    pub fn new(
-        group: impl Into<String>,
-        version: impl Into<String>,
-        kind: impl Into<String>,
-    ) -> Self {
-        Gvk {
-            group: group.into(),
-            version: version.into(),
-            kind: kind.into(),
-        }
+    pub fn new(group: impl Into<String>, version: impl Into<String>, kind: impl Into<String>) -> Self {
+        Gvk { group: group.into(), version: version.into(), kind: kind.into() }
     }
 
     /// Parses `apiVersion` (`group/version` or `version`) and pairs it with `kind`.
@@ -49,11 +41,7 @@ impl Gvk {
 
     /// The `apiVersion` string: `group/version`, or `version` for the core group.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.clone()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
+        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
     }
 }
 

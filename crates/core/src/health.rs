@@ -12,9 +12,7 @@ use serde::{Deserialize, Serialize};
 /// let worst = [Health::Healthy, Health::Progressing, Health::Healthy].into_iter().max();
 /// assert_eq!(worst, Some(Health::Progressing));
 /// ```
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[non_exhaustive]
 pub enum Health {
     /// Ready and serving.

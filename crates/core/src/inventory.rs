@@ -71,15 +71,12 @@ impl Inventory {
     pub fn entries(&self) -> impl Iterator<Item = InventoryEntry> + '_ {
         self.objects
             .iter()
-            .map(|(object, api_version)| InventoryEntry {
-                object: object.clone(),
-                api_version: api_version.clone(),
-            })
+            .map(|(object, api_version)| InventoryEntry { object: object.clone(), api_version: api_version.clone() })
     }
 
     /// Records `revision` as synced, moving the previous one into the history (kept to `keep`).
-    pub fn record_revision(&mut self, revision: String, keep: usize) {
-        if let Some(previous) = self.revision.replace(revision.clone())
+    pub fn record_revision(&mut self, revision: &str, keep: usize) {
+        if let Some(previous) = self.revision.replace(revision.to_owned())
             && previous != revision
         {
             self.history.insert(0, previous);
@@ -96,27 +93,16 @@ mod entries {
     use super::InventoryEntry;
     use crate::object_ref::ObjectRef;
 
-    pub(super) fn serialize<S: Serializer>(
-        map: &BTreeMap<ObjectRef, String>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(map: &BTreeMap<ObjectRef, String>, s: S) -> Result<S::Ok, S::Error> {
         let list: Vec<InventoryEntry> = map
             .iter()
-            .map(|(object, api_version)| InventoryEntry {
-                object: object.clone(),
-                api_version: api_version.clone(),
-            })
+            .map(|(object, api_version)| InventoryEntry { object: object.clone(), api_version: api_version.clone() })
             .collect();
         list.serialize(s)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<BTreeMap<ObjectRef, String>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<ObjectRef, String>, D::Error> {
         let list = Vec::<InventoryEntry>::deserialize(d)?;
-        Ok(list
-            .into_iter()
-            .map(|e| (e.object, e.api_version))
-            .collect())
+        Ok(list.into_iter().map(|e| (e.object, e.api_version)).collect())
     }
 }

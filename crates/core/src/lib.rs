@@ -67,9 +67,7 @@ pub use health::Health;
 pub use inventory::{Inventory, InventoryEntry};
 #[cfg(feature = "kube")]
 pub use kube::ConversionError;
-pub use manifest::{
-    Manifest, ManifestError, ManifestSet, Origin, parse_manifest_bytes, parse_manifests,
-};
+pub use manifest::{Manifest, ManifestError, ManifestSet, Origin, parse_manifest_bytes, parse_manifests};
 pub use object::{Object, ObjectError};
 pub use object_ref::ObjectRef;
 pub use revision::{Revision, Signature};

@@ -24,21 +24,13 @@ pub struct Origin {
 impl Origin {
     /// An origin for objects that were generated rather than read (`file` names the generator).
     pub fn generated(file: impl Into<String>) -> Self {
-        Origin {
-            file: file.into(),
-            document: 0,
-            line: 0,
-        }
+        Origin { file: file.into(), document: 0, line: 0 }
     }
 }
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line == 0 {
-            f.write_str(&self.file)
-        } else {
-            write!(f, "{}:{}", self.file, self.line)
-        }
+        if self.line == 0 { f.write_str(&self.file) } else { write!(f, "{}:{}", self.file, self.line) }
     }
 }
 
@@ -78,18 +70,12 @@ pub enum ManifestError {
         file: String,
     },
     /// A document is not a Kubernetes object.
-    #[error("{file}:{line}: document {document}{} is not a valid Kubernetes object", describe(kind.as_deref(), name.as_deref()))]
+    #[error("{origin}: document {}{} is not a valid Kubernetes object", origin.document, describe(what.as_deref()))]
     Invalid {
-        /// The file.
-        file: String,
-        /// 1-based line where the document starts.
-        line: usize,
-        /// Index of the document in the file.
-        document: usize,
-        /// The kind, when the document has one.
-        kind: Option<String>,
-        /// The name, when the document has one.
-        name: Option<String>,
+        /// Where the document is.
+        origin: Box<Origin>,
+        /// What the document says it is (`Service "web"`), when it says.
+        what: Option<String>,
         /// The missing or wrong field.
         #[source]
         source: ObjectError,
@@ -98,21 +84,16 @@ pub enum ManifestError {
     #[error("{object} is defined twice: at {first} and at {second}")]
     Duplicate {
         /// The identity they share.
-        object: ObjectRef,
+        object: Box<ObjectRef>,
         /// The first definition.
-        first: Origin,
+        first: Box<Origin>,
         /// The second definition.
-        second: Origin,
+        second: Box<Origin>,
     },
 }
 
-fn describe(kind: Option<&str>, name: Option<&str>) -> String {
-    match (kind, name) {
-        (Some(k), Some(n)) => format!(" ({k} {n:?})"),
-        (Some(k), None) => format!(" ({k})"),
-        (None, Some(n)) => format!(" ({n:?})"),
-        (None, None) => String::new(),
-    }
+fn describe(what: Option<&str>) -> String {
+    what.map(|w| format!(" ({w})")).unwrap_or_default()
 }
 
 /// Parses a YAML or JSON stream of Kubernetes objects.
@@ -131,22 +112,12 @@ fn describe(kind: Option<&str>, name: Option<&str>) -> String {
 /// assert_eq!(format!("{err}"), "svc.yaml:1: document 0 (Service \"web\") is not a valid Kubernetes object");
 /// # Ok::<(), gitops_core::ManifestError>(())
 /// ```
-pub fn parse_manifests(
-    text: &str,
-    file: &str,
-    options: &ReadOptions,
-) -> Result<Vec<Manifest>, ManifestError> {
-    let documents = parse_documents(text, options).map_err(|source| ManifestError::Yaml {
-        file: file.to_owned(),
-        source,
-    })?;
+pub fn parse_manifests(text: &str, file: &str, options: &ReadOptions) -> Result<Vec<Manifest>, ManifestError> {
+    let documents =
+        parse_documents(text, options).map_err(|source| ManifestError::Yaml { file: file.to_owned(), source })?;
     let mut manifests = Vec::with_capacity(documents.len());
     for doc in documents {
-        let origin = Origin {
-            file: file.to_owned(),
-            document: doc.index,
-            line: doc.line,
-        };
+        let origin = Origin { file: file.to_owned(), document: doc.index, line: doc.line };
         match doc.value {
             Value::Null => {}
             Value::Object(mut map) if is_list(&map) => {
@@ -164,43 +135,28 @@ pub fn parse_manifests(
 }
 
 /// Parses bytes as [`parse_manifests`] does, refusing text that is not UTF-8.
-pub fn parse_manifest_bytes(
-    bytes: &[u8],
-    file: &str,
-    options: &ReadOptions,
-) -> Result<Vec<Manifest>, ManifestError> {
-    let text = std::str::from_utf8(bytes).map_err(|_| ManifestError::NotUtf8 {
-        file: file.to_owned(),
-    })?;
+pub fn parse_manifest_bytes(bytes: &[u8], file: &str, options: &ReadOptions) -> Result<Vec<Manifest>, ManifestError> {
+    let text = std::str::from_utf8(bytes).map_err(|_| ManifestError::NotUtf8 { file: file.to_owned() })?;
     parse_manifests(text, file, options)
 }
 
 fn is_list(map: &serde_json::Map<String, Value>) -> bool {
-    map.get("kind")
-        .and_then(Value::as_str)
-        .is_some_and(|k| k.ends_with("List"))
+    map.get("kind").and_then(Value::as_str).is_some_and(|k| k.ends_with("List"))
         && map.get("items").is_some_and(Value::is_array)
 }
 
 fn to_manifest(value: Value, origin: &Origin) -> Result<Manifest, ManifestError> {
-    let kind = value.get("kind").and_then(Value::as_str).map(str::to_owned);
-    let name = value
-        .pointer("/metadata/name")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
+    let kind = value.get("kind").and_then(Value::as_str);
+    let name = value.pointer("/metadata/name").and_then(Value::as_str);
+    let what = match (kind, name) {
+        (Some(k), Some(n)) => Some(format!("{k} {n:?}")),
+        (Some(k), None) => Some(k.to_owned()),
+        (None, Some(n)) => Some(format!("{n:?}")),
+        (None, None) => None,
+    };
     Object::from_value(value)
-        .map(|object| Manifest {
-            object,
-            origin: origin.clone(),
-        })
-        .map_err(|source| ManifestError::Invalid {
-            file: origin.file.clone(),
-            line: origin.line,
-            document: origin.document,
-            kind,
-            name,
-            source,
-        })
+        .map(|object| Manifest { object, origin: origin.clone() })
+        .map_err(|source| ManifestError::Invalid { origin: Box::new(origin.clone()), what, source })
 }
 
 /// An ordered set of manifests with unique identities.
@@ -234,9 +190,9 @@ impl ManifestSet {
         let key = manifest.object_ref();
         if let Some(&existing) = self.index.get(&key) {
             return Err(ManifestError::Duplicate {
-                object: key,
-                first: self.items[existing].origin.clone(),
-                second: manifest.origin,
+                object: Box::new(key),
+                first: Box::new(self.items[existing].origin.clone()),
+                second: Box::new(manifest.origin),
             });
         }
         self.index.insert(key, self.items.len());
@@ -245,17 +201,12 @@ impl ManifestSet {
     }
 
     /// Adds several manifests, stopping at the first duplicate.
-    pub fn extend(
-        &mut self,
-        manifests: impl IntoIterator<Item = Manifest>,
-    ) -> Result<(), ManifestError> {
+    pub fn extend(&mut self, manifests: impl IntoIterator<Item = Manifest>) -> Result<(), ManifestError> {
         manifests.into_iter().try_for_each(|m| self.insert(m))
     }
 
     /// Builds a set from manifests.
-    pub fn from_manifests(
-        manifests: impl IntoIterator<Item = Manifest>,
-    ) -> Result<Self, ManifestError> {
+    pub fn from_manifests(manifests: impl IntoIterator<Item = Manifest>) -> Result<Self, ManifestError> {
         let mut set = ManifestSet::new();
         set.extend(manifests)?;
         Ok(set)

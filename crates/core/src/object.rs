@@ -76,20 +76,12 @@ fn type_name(value: &Value) -> &'static str {
     }
 }
 
-fn require_str(
-    map: &Map<String, Value>,
-    key: &str,
-    field: &'static str,
-) -> Result<(), ObjectError> {
+fn require_str(map: &Map<String, Value>, key: &str, field: &'static str) -> Result<(), ObjectError> {
     match map.get(key) {
         None | Some(Value::Null) => Err(ObjectError::MissingField { field }),
         Some(Value::String(s)) if s.is_empty() => Err(ObjectError::MissingField { field }),
         Some(Value::String(_)) => Ok(()),
-        Some(other) => Err(ObjectError::WrongType {
-            field,
-            expected: "a string",
-            found: type_name(other),
-        }),
+        Some(other) => Err(ObjectError::WrongType { field, expected: "a string", found: type_name(other) }),
     }
 }
 
@@ -100,9 +92,7 @@ impl Object {
     /// `metadata.labels` and `metadata.annotations`, when present, must have their Kubernetes types.
     pub fn from_value(value: Value) -> Result<Object, ObjectError> {
         let Value::Object(map) = value else {
-            return Err(ObjectError::NotAMapping {
-                found: type_name(&value),
-            });
+            return Err(ObjectError::NotAMapping { found: type_name(&value) });
         };
         Object::from_map(map)
     }
@@ -113,9 +103,7 @@ impl Object {
         require_str(&map, "kind", "kind")?;
         let metadata = match map.get("metadata") {
             None | Some(Value::Null) => {
-                return Err(ObjectError::MissingField {
-                    field: "metadata.name",
-                });
+                return Err(ObjectError::MissingField { field: "metadata.name" });
             }
             Some(Value::Object(m)) => m,
             Some(other) => {
@@ -137,10 +125,7 @@ impl Object {
                 });
             }
         }
-        for (key, field) in [
-            ("labels", "metadata.labels"),
-            ("annotations", "metadata.annotations"),
-        ] {
+        for (key, field) in [("labels", "metadata.labels"), ("annotations", "metadata.annotations")] {
             match metadata.get(key) {
                 None | Some(Value::Null) => {}
                 Some(Value::Object(entries)) => {
@@ -165,10 +150,7 @@ impl Object {
     }
 
     fn str_field(&self, key: &str) -> &str {
-        self.map
-            .get(key)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        self.map.get(key).and_then(Value::as_str).unwrap_or_default()
     }
 
     fn metadata_map(&self) -> &Map<String, Value> {
@@ -202,18 +184,12 @@ impl Object {
 
     /// `metadata.name`.
     pub fn name(&self) -> &str {
-        self.metadata_map()
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
+        self.metadata_map().get("name").and_then(Value::as_str).unwrap_or_default()
     }
 
     /// `metadata.namespace`, when set and non-empty.
     pub fn namespace(&self) -> Option<&str> {
-        self.metadata_map()
-            .get("namespace")
-            .and_then(Value::as_str)
-            .filter(|ns| !ns.is_empty())
+        self.metadata_map().get("namespace").and_then(Value::as_str).filter(|ns| !ns.is_empty())
     }
 
     /// Sets (or, with `None`, removes) `metadata.namespace`.
@@ -231,12 +207,7 @@ impl Object {
 
     /// The identity of this object.
     pub fn object_ref(&self) -> ObjectRef {
-        ObjectRef::from_api_version(
-            self.api_version(),
-            self.kind(),
-            self.namespace(),
-            self.name(),
-        )
+        ObjectRef::from_api_version(self.api_version(), self.kind(), self.namespace(), self.name())
     }
 
     /// The `metadata` mapping.
@@ -248,11 +219,7 @@ impl Object {
         self.metadata_map()
             .get(key)
             .and_then(Value::as_object)
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
-                    .collect()
-            })
+            .map(|m| m.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned()))).collect())
             .unwrap_or_default()
     }
 
@@ -278,9 +245,7 @@ impl Object {
 
     fn set_string_entry(&mut self, map_key: &str, key: &str, value: &str) {
         let metadata = self.metadata_map_mut();
-        let entry = metadata
-            .entry(map_key.to_owned())
-            .or_insert_with(|| Value::Object(Map::new()));
+        let entry = metadata.entry(map_key.to_owned()).or_insert_with(|| Value::Object(Map::new()));
         if !entry.is_object() {
             *entry = Value::Object(Map::new());
         }
@@ -308,11 +273,7 @@ impl Object {
         let (first, tail) = rest.split_once('/').map_or((rest, ""), |(a, b)| (a, b));
         let first = first.replace("~1", "/").replace("~0", "~");
         let value = self.map.get(&first)?;
-        if tail.is_empty() {
-            Some(value)
-        } else {
-            value.pointer(&format!("/{tail}"))
-        }
+        if tail.is_empty() { Some(value) } else { value.pointer(&format!("/{tail}")) }
     }
 
     /// The underlying map.
@@ -364,18 +325,9 @@ mod tests {
     fn rejects_missing_and_wrong_fields() {
         let cases = [
             (json!([]), "expected a mapping, found a list"),
-            (
-                json!({"kind": "A", "metadata": {"name": "a"}}),
-                "missing required field `apiVersion`",
-            ),
-            (
-                json!({"apiVersion": "v1", "metadata": {"name": "a"}}),
-                "missing required field `kind`",
-            ),
-            (
-                json!({"apiVersion": "v1", "kind": "A"}),
-                "missing required field `metadata.name`",
-            ),
+            (json!({"kind": "A", "metadata": {"name": "a"}}), "missing required field `apiVersion`"),
+            (json!({"apiVersion": "v1", "metadata": {"name": "a"}}), "missing required field `kind`"),
+            (json!({"apiVersion": "v1", "kind": "A"}), "missing required field `metadata.name`"),
             (
                 json!({"apiVersion": "v1", "kind": "A", "metadata": {"name": ""}}),
                 "missing required field `metadata.name`",

@@ -54,12 +54,7 @@ impl ObjectRef {
     }
 
     /// Builds a reference from an `apiVersion` (whose version is dropped), kind, namespace and name.
-    pub fn from_api_version(
-        api_version: &str,
-        kind: &str,
-        namespace: Option<&str>,
-        name: &str,
-    ) -> Self {
+    pub fn from_api_version(api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> Self {
         let (group, _) = split_api_version(api_version);
         ObjectRef::new(group, kind, namespace, name)
     }
@@ -73,11 +68,7 @@ impl ObjectRef {
 
     /// `Kind.group` (or `Kind` for the core group), the group-kind used in messages and file names.
     pub fn group_kind(&self) -> String {
-        if self.group.is_empty() {
-            self.kind.clone()
-        } else {
-            format!("{}.{}", self.kind, self.group)
-        }
+        if self.group.is_empty() { self.kind.clone() } else { format!("{}.{}", self.kind, self.group) }
     }
 }
 

@@ -59,11 +59,7 @@ impl Revision {
 
     /// The hash algorithm, from the id's length: `sha256` for 64 hex digits, else `sha1`.
     pub fn algorithm(&self) -> &'static str {
-        if self.commit.len() == 64 {
-            "sha256"
-        } else {
-            "sha1"
-        }
+        if self.commit.len() == 64 { "sha256" } else { "sha1" }
     }
 
     /// The first 7 hex digits of the commit.

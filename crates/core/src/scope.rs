@@ -15,13 +15,9 @@
 pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
     matches!(
         (group, kind),
-        (
-            "",
-            "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus"
-        ) | (
-            "rbac.authorization.k8s.io",
-            "ClusterRole" | "ClusterRoleBinding"
-        ) | ("apiextensions.k8s.io", "CustomResourceDefinition")
+        ("", "Namespace" | "Node" | "PersistentVolume" | "ComponentStatus")
+            | ("rbac.authorization.k8s.io", "ClusterRole" | "ClusterRoleBinding")
+            | ("apiextensions.k8s.io", "CustomResourceDefinition")
             | ("apiregistration.k8s.io", "APIService")
             | (
                 "admissionregistration.k8s.io",
@@ -34,27 +30,14 @@ pub fn is_cluster_scoped(group: &str, kind: &str) -> bool {
             )
             | (
                 "storage.k8s.io",
-                "StorageClass"
-                    | "CSIDriver"
-                    | "CSINode"
-                    | "VolumeAttachment"
-                    | "VolumeAttributesClass"
+                "StorageClass" | "CSIDriver" | "CSINode" | "VolumeAttachment" | "VolumeAttributesClass"
             )
             | ("scheduling.k8s.io", "PriorityClass")
             | ("node.k8s.io", "RuntimeClass")
-            | (
-                "networking.k8s.io",
-                "IngressClass" | "IPAddress" | "ServiceCIDR"
-            )
+            | ("networking.k8s.io", "IngressClass" | "IPAddress" | "ServiceCIDR")
             | ("policy", "PodSecurityPolicy")
-            | (
-                "certificates.k8s.io",
-                "CertificateSigningRequest" | "ClusterTrustBundle"
-            )
-            | (
-                "flowcontrol.apiserver.k8s.io",
-                "FlowSchema" | "PriorityLevelConfiguration"
-            )
+            | ("certificates.k8s.io", "CertificateSigningRequest" | "ClusterTrustBundle")
+            | ("flowcontrol.apiserver.k8s.io", "FlowSchema" | "PriorityLevelConfiguration")
             | ("resource.k8s.io", "DeviceClass" | "ResourceSlice")
     )
 }

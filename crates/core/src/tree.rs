@@ -124,20 +124,9 @@ pub trait FileTree: Send + Sync + fmt::Debug {
     /// Reads a file after checking that it is at most `limit` bytes, so a huge file fails fast.
     fn read_limited(&self, path: &str, limit: u64) -> Result<Vec<u8>, TreeError> {
         match self.stat(path)? {
-            None => Err(TreeError::NotFound {
-                path: path.to_owned(),
-            }),
-            Some(Stat {
-                kind: EntryKind::Dir,
-                ..
-            }) => Err(TreeError::NotAFile {
-                path: path.to_owned(),
-            }),
-            Some(Stat { size, .. }) if size > limit => Err(TreeError::TooLarge {
-                path: path.to_owned(),
-                size,
-                limit,
-            }),
+            None => Err(TreeError::NotFound { path: path.to_owned() }),
+            Some(Stat { kind: EntryKind::Dir, .. }) => Err(TreeError::NotAFile { path: path.to_owned() }),
+            Some(Stat { size, .. }) if size > limit => Err(TreeError::TooLarge { path: path.to_owned(), size, limit }),
             Some(_) => self.read(path),
         }
     }
@@ -154,9 +143,7 @@ pub trait FileTree: Send + Sync + fmt::Debug {
 /// ```
 pub fn normalize(path: &str) -> Result<String, TreeError> {
     if path.starts_with('/') || path.contains('\0') {
-        return Err(TreeError::Escapes {
-            path: path.to_owned(),
-        });
+        return Err(TreeError::Escapes { path: path.to_owned() });
     }
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
@@ -164,9 +151,7 @@ pub fn normalize(path: &str) -> Result<String, TreeError> {
             "" | "." => {}
             ".." => {
                 if parts.pop().is_none() {
-                    return Err(TreeError::Escapes {
-                        path: path.to_owned(),
-                    });
+                    return Err(TreeError::Escapes { path: path.to_owned() });
                 }
             }
             other => parts.push(other),
@@ -177,11 +162,7 @@ pub fn normalize(path: &str) -> Result<String, TreeError> {
 
 /// Joins a tree path and a relative path, then normalizes (`join("a/b", "../c")` is `a/c`).
 pub fn join(base: &str, relative: &str) -> Result<String, TreeError> {
-    if base.is_empty() {
-        normalize(relative)
-    } else {
-        normalize(&format!("{base}/{relative}"))
-    }
+    if base.is_empty() { normalize(relative) } else { normalize(&format!("{base}/{relative}")) }
 }
 
 /// A [`FileTree`] over a folder on disk.
@@ -207,16 +188,36 @@ impl DiskTree {
     /// A tree rooted at `root`, which must be an existing directory.
     pub fn new(root: impl AsRef<Path>) -> Result<Self, TreeError> {
         let given = root.as_ref();
-        let root = given.canonicalize().map_err(|source| TreeError::Io {
-            path: given.display().to_string(),
-            source,
-        })?;
+        let root =
+            given.canonicalize().map_err(|source| TreeError::Io { path: given.display().to_string(), source })?;
         if !root.is_dir() {
-            return Err(TreeError::NotADirectory {
-                path: given.display().to_string(),
-            });
+            return Err(TreeError::NotADirectory { path: given.display().to_string() });
         }
         Ok(DiskTree { root })
+    }
+
+    /// A tree for a local path: rooted at the nearest enclosing folder that holds `.git` (so an
+    /// overlay can reach `../base` inside its repository), or at the path itself. Returns the
+    /// tree and the path relative to its root.
+    ///
+    /// ```
+    /// use gitops_core::DiskTree;
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::create_dir_all(dir.path().join(".git"))?;
+    /// std::fs::create_dir_all(dir.path().join("apps/web"))?;
+    /// let (tree, path) = DiskTree::for_path(dir.path().join("apps/web"))?;
+    /// assert_eq!(path, "apps/web");
+    /// assert_eq!(tree.root(), dir.path().canonicalize()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn for_path(path: impl AsRef<Path>) -> Result<(DiskTree, String), TreeError> {
+        let given = path.as_ref();
+        let real =
+            given.canonicalize().map_err(|source| TreeError::Io { path: given.display().to_string(), source })?;
+        let start = if real.is_dir() { real.as_path() } else { real.parent().unwrap_or(&real) };
+        let root = start.ancestors().find(|dir| dir.join(".git").exists()).unwrap_or(start).to_path_buf();
+        let relative = real.strip_prefix(&root).unwrap_or(Path::new("")).to_string_lossy().replace('\\', "/");
+        Ok((DiskTree::new(&root)?, relative))
     }
 
     /// The canonical root folder.
@@ -230,25 +231,18 @@ impl DiskTree {
         let joined = self.root.join(&normalized);
         match joined.canonicalize() {
             Ok(real) if real.starts_with(&self.root) => Ok(Some(real)),
-            Ok(_) => Err(TreeError::Escapes {
-                path: path.to_owned(),
-            }),
+            Ok(_) => Err(TreeError::Escapes { path: path.to_owned() }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // A dangling symlink that points outside is still an escape, not a missing file.
                 if let Ok(target) = std::fs::read_link(&joined) {
                     let absolute = joined.parent().map_or(target.clone(), |p| p.join(&target));
                     if !lexically_inside(&absolute, &self.root) {
-                        return Err(TreeError::Escapes {
-                            path: path.to_owned(),
-                        });
+                        return Err(TreeError::Escapes { path: path.to_owned() });
                     }
                 }
                 Ok(None)
             }
-            Err(source) => Err(TreeError::Io {
-                path: path.to_owned(),
-                source,
-            }),
+            Err(source) => Err(TreeError::Io { path: path.to_owned(), source }),
         }
     }
 }
@@ -269,33 +263,19 @@ fn lexically_inside(path: &Path, root: &Path) -> bool {
 
 impl FileTree for DiskTree {
     fn read(&self, path: &str) -> Result<Vec<u8>, TreeError> {
-        let real = self.resolve(path)?.ok_or_else(|| TreeError::NotFound {
-            path: path.to_owned(),
-        })?;
+        let real = self.resolve(path)?.ok_or_else(|| TreeError::NotFound { path: path.to_owned() })?;
         if real.is_dir() {
-            return Err(TreeError::NotAFile {
-                path: path.to_owned(),
-            });
+            return Err(TreeError::NotAFile { path: path.to_owned() });
         }
-        std::fs::read(&real).map_err(|source| TreeError::Io {
-            path: path.to_owned(),
-            source,
-        })
+        std::fs::read(&real).map_err(|source| TreeError::Io { path: path.to_owned(), source })
     }
 
     fn list(&self, dir: &str) -> Result<Vec<Entry>, TreeError> {
-        let real = self.resolve(dir)?.ok_or_else(|| TreeError::NotFound {
-            path: dir.to_owned(),
-        })?;
+        let real = self.resolve(dir)?.ok_or_else(|| TreeError::NotFound { path: dir.to_owned() })?;
         if !real.is_dir() {
-            return Err(TreeError::NotADirectory {
-                path: dir.to_owned(),
-            });
+            return Err(TreeError::NotADirectory { path: dir.to_owned() });
         }
-        let io = |source| TreeError::Io {
-            path: dir.to_owned(),
-            source,
-        };
+        let io = |source| TreeError::Io { path: dir.to_owned(), source };
         let mut entries = Vec::new();
         for entry in std::fs::read_dir(&real).map_err(io)? {
             let entry = entry.map_err(io)?;
@@ -316,20 +296,11 @@ impl FileTree for DiskTree {
         let Some(real) = self.resolve(path)? else {
             return Ok(None);
         };
-        let meta = std::fs::metadata(&real).map_err(|source| TreeError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let meta = std::fs::metadata(&real).map_err(|source| TreeError::Io { path: path.to_owned(), source })?;
         Ok(Some(if meta.is_dir() {
-            Stat {
-                kind: EntryKind::Dir,
-                size: 0,
-            }
+            Stat { kind: EntryKind::Dir, size: 0 }
         } else {
-            Stat {
-                kind: EntryKind::File,
-                size: meta.len(),
-            }
+            Stat { kind: EntryKind::File, size: meta.len() }
         }))
     }
 }
@@ -350,26 +321,12 @@ mod tests {
         std::os::unix::fs::symlink("/nonexistent/x", root.join("dangling")).expect("symlink");
         let tree = DiskTree::new(&root).expect("tree");
         assert!(matches!(tree.read("leak"), Err(TreeError::Escapes { path }) if path == "leak"));
-        assert!(matches!(
-            tree.read("dangling"),
-            Err(TreeError::Escapes { .. })
-        ));
+        assert!(matches!(tree.read("dangling"), Err(TreeError::Escapes { .. })));
         assert_eq!(tree.read("inside").expect("inside"), b"ok");
-        assert!(matches!(
-            tree.read("sub/../../secret"),
-            Err(TreeError::Escapes { .. })
-        ));
+        assert!(matches!(tree.read("sub/../../secret"), Err(TreeError::Escapes { .. })));
         assert!(tree.read("missing").expect_err("missing").is_not_found());
-        let names: Vec<_> = tree
-            .list("")
-            .expect("list")
-            .into_iter()
-            .map(|e| e.name)
-            .collect();
+        let names: Vec<_> = tree.list("").expect("list").into_iter().map(|e| e.name).collect();
         assert_eq!(names, ["dangling", "inside", "leak", "sub"]);
-        assert!(matches!(
-            tree.read_limited("sub/ok.yaml", 1),
-            Err(TreeError::TooLarge { size: 2, .. })
-        ));
+        assert!(matches!(tree.read_limited("sub/ok.yaml", 1), Err(TreeError::TooLarge { size: 2, .. })));
     }
 }

@@ -1,17 +1,14 @@
 //! YAML reader and emitter against the real tools' output and the serde_yaml oracle.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use gitops_core::yaml::{
-    self, Budget, EmitOptions, ReadOptions, Schema, YamlErrorKind, parse_documents,
-};
+use gitops_core::yaml::{self, Budget, EmitOptions, ReadOptions, Schema, YamlErrorKind, parse_documents};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 fn fixture(path: &str) -> String {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/yaml")
-        .join(path);
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/yaml").join(path);
     std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
 }
 
@@ -32,11 +29,7 @@ fn emitter_matches_kubectl_kustomize() {
         for (i, (a, e)) in actual.lines().zip(expected.lines()).enumerate() {
             assert_eq!(a, e, "first difference at line {}", i + 1);
         }
-        assert_eq!(
-            actual.lines().count(),
-            expected.lines().count(),
-            "line counts differ"
-        );
+        assert_eq!(actual.lines().count(), expected.lines().count(), "line counts differ");
         assert_eq!(actual, expected);
     }
 }
@@ -53,29 +46,18 @@ fn reader_resolves_scalars_as_kustomize() {
 fn documents_lines_and_empty_documents() {
     let text = "# leading comment\n\napiVersion: v1\n---\n---\n# c\n...\n---\n- 1\n";
     let docs = parse_documents(text, &ReadOptions::default()).expect("valid");
-    let summary: Vec<(usize, usize, bool)> = docs
-        .iter()
-        .map(|d| (d.index, d.line, d.value.is_null()))
-        .collect();
+    let summary: Vec<(usize, usize, bool)> = docs.iter().map(|d| (d.index, d.line, d.value.is_null())).collect();
     // An empty document's line is where its (empty) content would start.
-    assert_eq!(
-        summary,
-        [(0, 3, false), (1, 5, true), (2, 7, true), (3, 9, false)]
-    );
+    assert_eq!(summary, [(0, 3, false), (1, 5, true), (2, 7, true), (3, 9, false)]);
 }
 
 #[test]
 fn errors_carry_line_and_column() {
-    let err =
-        parse_documents("a: 1\nb: [1, 2\nc: 3\n", &ReadOptions::default()).expect_err("invalid");
+    let err = parse_documents("a: 1\nb: [1, 2\nc: 3\n", &ReadOptions::default()).expect_err("invalid");
     assert!(matches!(err.kind, YamlErrorKind::Syntax(_)));
     assert!(err.line >= 2, "{err:?}");
-    let err =
-        parse_documents("a: 1\nb: 2\na: 3\n", &ReadOptions::default()).expect_err("duplicate");
-    assert_eq!(
-        (err.line, err.kind.clone()),
-        (3, YamlErrorKind::DuplicateKey("a".into()))
-    );
+    let err = parse_documents("a: 1\nb: 2\na: 3\n", &ReadOptions::default()).expect_err("duplicate");
+    assert_eq!((err.line, err.kind.clone()), (3, YamlErrorKind::DuplicateKey("a".into())));
     let err = parse_documents("x: .inf\n", &ReadOptions::default()).expect_err("inf");
     assert_eq!(err.to_string(), ".inf cannot be represented in JSON");
     let err = parse_documents("? [a]\n: 1\n", &ReadOptions::default()).expect_err("complex key");
@@ -97,16 +79,11 @@ fn alias_bomb_fails_fast() {
     let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..12 {
         let p = i - 1;
-        text.push_str(&format!(
-            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
-        ));
+        let _ = writeln!(text, "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]");
     }
     let start = std::time::Instant::now();
     let err = parse_documents(&text, &ReadOptions::default()).expect_err("bomb");
-    assert!(
-        matches!(err.kind, YamlErrorKind::Budget { what, .. } if what.starts_with("nodes")),
-        "{err}"
-    );
+    assert!(matches!(err.kind, YamlErrorKind::Budget { what, .. } if what.starts_with("nodes")), "{err}");
     // Not a timing assertion: a generous ceiling that only an unbounded expansion would hit.
     assert!(start.elapsed().as_secs() < 30);
 }
@@ -115,10 +92,7 @@ fn alias_bomb_fails_fast() {
 fn size_documents_and_depth_budgets() {
     let small = ReadOptions::default().budget(Budget::default().max_bytes(10));
     let err = parse_documents("a: 0123456789\n", &small).expect_err("too large");
-    assert_eq!(
-        err.to_string(),
-        "input of 14 bytes exceeds the limit of 10 bytes"
-    );
+    assert_eq!(err.to_string(), "input of 14 bytes exceeds the limit of 10 bytes");
     let few = ReadOptions::default().budget(Budget::default().max_documents(2));
     assert!(parse_documents("a: 1\n---\nb: 2\n---\nc: 3\n", &few).is_err());
     let deep_block = format!("{}x\n", "- ".repeat(600));
@@ -133,10 +107,7 @@ fn size_documents_and_depth_budgets() {
 fn kubectl_schema_reads_yaml_1_1() {
     let opts = ReadOptions::default().schema(Schema::Kubectl);
     let docs = parse_documents("a: on\nb: 2001-12-14\non: 1\nc: 0644\n", &opts).expect("valid");
-    assert_eq!(
-        docs[0].value,
-        json!({"a": true, "b": "2001-12-14", "true": 1, "c": 420})
-    );
+    assert_eq!(docs[0].value, json!({"a": true, "b": "2001-12-14", "true": 1, "c": 420}));
 }
 
 /// Where YAML 1.2 and go-yaml v3 agree, our reader and serde_yaml (libyaml) must agree too.
@@ -160,9 +131,7 @@ fn arb_value() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|i| json!(i)),
-        (-1e6f64..1e6)
-            .prop_filter("non-integral", |f| f.fract() != 0.0)
-            .prop_map(|f| json!(f)),
+        (-1e6f64..1e6).prop_filter("non-integral", |f| f.fract() != 0.0).prop_map(|f| json!(f)),
         "[ -~\\n\\t\u{e9}\u{1F600}]{0,40}".prop_map(Value::String),
         prop::sample::select(vec![
             "on", "yes", "0777", "12:30", "1e3", "null", "~", "- x", "a: b", "#x", "", " ", "\n"

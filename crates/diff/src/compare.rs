@@ -44,10 +44,7 @@ pub fn changed_paths(a: &Value, b: &Value) -> Vec<String> {
 }
 
 fn push_key(path: &str, key: &str) -> String {
-    let simple = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let simple = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     match (path.is_empty(), simple) {
         (true, true) => key.to_owned(),
         (false, true) => format!("{path}.{key}"),
@@ -65,11 +62,7 @@ fn walk(a: &Value, b: &Value, path: &mut String, out: &mut Vec<String>) {
             }
         }
         _ if values_equal(a, b) => {}
-        _ => out.push(if path.is_empty() {
-            ".".to_owned()
-        } else {
-            path.clone()
-        }),
+        _ => out.push(if path.is_empty() { ".".to_owned() } else { path.clone() }),
     }
 }
 
@@ -87,11 +80,10 @@ fn walk_maps(x: &Map<String, Value>, y: &Map<String, Value>, path: &str, out: &m
 }
 
 /// Equality where `1` and `1.0` are the same number.
+#[allow(clippy::float_cmp)] // exact equality is the point: `1` and `1.0` are the same value, `0.1` and `0.1000001` are not
 fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            x == y || x.as_f64().zip(y.as_f64()).is_some_and(|(p, q)| p == q)
-        }
+        (Value::Number(x), Value::Number(y)) => x == y || x.as_f64().zip(y.as_f64()).is_some_and(|(p, q)| p == q),
         _ => a == b,
     }
 }

@@ -55,11 +55,7 @@ impl DiffSet {
 
 /// Compares `desired` with `live` (the target's copies of desired and owned objects) and with the
 /// `inventory` of what was applied before.
-pub fn diff(
-    desired: &ManifestSet,
-    live: &BTreeMap<ObjectRef, Object>,
-    inventory: &Inventory,
-) -> DiffSet {
+pub fn diff(desired: &ManifestSet, live: &BTreeMap<ObjectRef, Object>, inventory: &Inventory) -> DiffSet {
     let mut diffs = Vec::with_capacity(desired.len() + inventory.len());
     for manifest in desired {
         let object = manifest.object_ref();
@@ -72,11 +68,7 @@ pub fn diff(
                 strip_server_fields(&mut want);
                 strip_server_fields(&mut have);
                 let fields = changed_paths(&want, &have);
-                if fields.is_empty() {
-                    (Action::Unchanged, fields)
-                } else {
-                    (Action::Update, fields)
-                }
+                if fields.is_empty() { (Action::Unchanged, fields) } else { (Action::Update, fields) }
             }
         };
         diffs.push(ObjectDiff {
@@ -116,10 +108,9 @@ mod tests {
     }
 
     fn set(objects: &[Object]) -> ManifestSet {
-        ManifestSet::from_manifests(objects.iter().map(|o| Manifest {
-            object: o.clone(),
-            origin: Origin::generated("test"),
-        }))
+        ManifestSet::from_manifests(
+            objects.iter().map(|o| Manifest { object: o.clone(), origin: Origin::generated("test") }),
+        )
         .expect("unique")
     }
 
@@ -131,37 +122,25 @@ mod tests {
         let b = object(
             json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "n"}, "data": {"k": "1"}}),
         );
-        let c = object(
-            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"}}),
-        );
+        let c = object(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"}}));
         let mut live_b = b.to_value();
         live_b["data"]["k"] = json!("2");
         let mut live_a = a.to_value();
         live_a["metadata"]["uid"] = json!("u");
         live_a["status"] = json!({"phase": "x"});
         let gone = ObjectRef::new("", "ConfigMap", Some("n"), "gone");
-        let live: BTreeMap<_, _> = [object(live_a), object(live_b)]
-            .into_iter()
-            .map(|o| (o.object_ref(), o))
-            .collect();
+        let live: BTreeMap<_, _> = [object(live_a), object(live_b)].into_iter().map(|o| (o.object_ref(), o)).collect();
         let mut inventory = Inventory::default();
         inventory.insert(gone.clone(), "v1");
         inventory.insert(a.object_ref(), "v1");
         let result = diff(&set(&[a, b, c]), &live, &inventory);
-        let summary: Vec<(String, Action, Vec<String>)> = result
-            .diffs
-            .iter()
-            .map(|d| (d.object.to_string(), d.action, d.fields.clone()))
-            .collect();
+        let summary: Vec<(String, Action, Vec<String>)> =
+            result.diffs.iter().map(|d| (d.object.to_string(), d.action, d.fields.clone())).collect();
         assert_eq!(
             summary,
             [
                 ("ConfigMap/n/a".to_owned(), Action::Unchanged, vec![]),
-                (
-                    "ConfigMap/n/b".to_owned(),
-                    Action::Update,
-                    vec!["data.k".to_owned()]
-                ),
+                ("ConfigMap/n/b".to_owned(), Action::Update, vec!["data.k".to_owned()]),
                 ("ConfigMap/n/c".to_owned(), Action::Create, vec![]),
                 ("ConfigMap/n/gone".to_owned(), Action::Delete, vec![]),
             ]

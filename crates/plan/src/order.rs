@@ -50,8 +50,5 @@ const INSTALL_ORDER: &[&str] = &[
 /// assert!(kind_rank("Deployment") < kind_rank("Certificate"));
 /// ```
 pub fn kind_rank(kind: &str) -> usize {
-    INSTALL_ORDER
-        .iter()
-        .position(|k| *k == kind)
-        .unwrap_or(INSTALL_ORDER.len())
+    INSTALL_ORDER.iter().position(|k| *k == kind).unwrap_or(INSTALL_ORDER.len())
 }

@@ -89,10 +89,7 @@ pub fn plan(diff: &DiffSet, options: &PlanOptions) -> Plan {
     deletes.sort_by(|a, b| sort_key(&b.object).cmp(&sort_key(&a.object)));
     orphans.sort();
     applies.extend(deletes);
-    Plan {
-        steps: applies,
-        orphans,
-    }
+    Plan { steps: applies, orphans }
 }
 
 #[cfg(test)]
@@ -127,11 +124,7 @@ mod tests {
             ],
         };
         let p = plan(&diff, &PlanOptions::default().prune(true));
-        let order: Vec<String> = p
-            .steps
-            .iter()
-            .map(|s| format!("{} {}", s.action.symbol(), s.object))
-            .collect();
+        let order: Vec<String> = p.steps.iter().map(|s| format!("{} {}", s.action.symbol(), s.object)).collect();
         assert_eq!(
             order,
             [

@@ -15,21 +15,15 @@ use crate::{RenderError, RenderOptions, Renderer};
 pub struct DirectoryRenderer;
 
 fn is_manifest_file(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json")
+    std::path::Path::new(name)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| ["yaml", "yml", "json"].iter().any(|x| e.eq_ignore_ascii_case(x)))
 }
 
 impl Renderer for DirectoryRenderer {
-    fn render(
-        &self,
-        tree: &dyn FileTree,
-        path: &str,
-        options: &RenderOptions,
-    ) -> Result<ManifestSet, RenderError> {
-        let root = normalize(path).map_err(|source| RenderError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+    fn render(&self, tree: &dyn FileTree, path: &str, options: &RenderOptions) -> Result<ManifestSet, RenderError> {
+        let root = normalize(path).map_err(|source| RenderError::Read { path: path.to_owned(), source })?;
         let read_err = |path: &str| {
             let path = path.to_owned();
             move |source| RenderError::Read { path, source }
@@ -42,17 +36,13 @@ impl Renderer for DirectoryRenderer {
                     source: gitops_core::tree::TreeError::NotFound { path: root },
                 });
             }
-            Some(stat) if stat.kind == EntryKind::Dir => {
-                collect(tree, &root, options.recursive, &mut files)?
-            }
+            Some(stat) if stat.kind == EntryKind::Dir => collect(tree, &root, options.recursive, &mut files)?,
             Some(_) => files.push(root.clone()),
         }
         let read = options.plain_read_options();
         let mut set = ManifestSet::new();
         for file in files {
-            let bytes = tree
-                .read_limited(&file, options.max_file_size)
-                .map_err(read_err(&file))?;
+            let bytes = tree.read_limited(&file, options.max_file_size).map_err(read_err(&file))?;
             let mut manifests = parse_manifest_bytes(&bytes, &file, &read)?;
             if let Some(ns) = &options.namespace {
                 for m in &mut manifests {
@@ -68,24 +58,13 @@ impl Renderer for DirectoryRenderer {
     }
 }
 
-fn collect(
-    tree: &dyn FileTree,
-    dir: &str,
-    recursive: bool,
-    out: &mut Vec<String>,
-) -> Result<(), RenderError> {
-    let entries = tree.list(dir).map_err(|source| RenderError::Read {
-        path: dir.to_owned(),
-        source,
-    })?;
+fn collect(tree: &dyn FileTree, dir: &str, recursive: bool, out: &mut Vec<String>) -> Result<(), RenderError> {
+    let entries = tree.list(dir).map_err(|source| RenderError::Read { path: dir.to_owned(), source })?;
     for entry in entries {
         if entry.name.starts_with('.') {
             continue;
         }
-        let path = join(dir, &entry.name).map_err(|source| RenderError::Read {
-            path: dir.to_owned(),
-            source,
-        })?;
+        let path = join(dir, &entry.name).map_err(|source| RenderError::Read { path: dir.to_owned(), source })?;
         match entry.kind {
             EntryKind::Dir if recursive => collect(tree, &path, recursive, out)?,
             EntryKind::File if is_manifest_file(&entry.name) => out.push(path),
@@ -109,58 +88,29 @@ mod tests {
     #[test]
     fn walks_sorted_and_recursive_skipping_hidden_and_other_files() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let cm =
-            |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
+        let cm = |name: &str| format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n");
         write(dir.path(), "b.yaml", &cm("b"));
         write(dir.path(), "a/z.yml", &cm("az"));
-        write(
-            dir.path(),
-            "a/c.json",
-            r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ac"}}"#,
-        );
+        write(dir.path(), "a/c.json", r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ac"}}"#);
         write(dir.path(), ".hidden/x.yaml", &cm("hidden"));
         write(dir.path(), "README.md", "not yaml");
-        write(
-            dir.path(),
-            "ns.yaml",
-            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
-        );
+        write(dir.path(), "ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n");
         let tree = DiskTree::new(dir.path()).expect("tree");
-        let set = DirectoryRenderer
-            .render(&tree, "", &RenderOptions::default().namespace("shop"))
-            .expect("render");
+        let set = DirectoryRenderer.render(&tree, "", &RenderOptions::default().namespace("shop")).expect("render");
         let refs: Vec<String> = set.iter().map(|m| m.object_ref().to_string()).collect();
-        assert_eq!(
-            refs,
-            [
-                "ConfigMap/shop/ac",
-                "ConfigMap/shop/az",
-                "ConfigMap/shop/b",
-                "Namespace/shop"
-            ]
-        );
-        let flat = DirectoryRenderer
-            .render(&tree, ".", &RenderOptions::default().recursive(false))
-            .expect("render");
+        assert_eq!(refs, ["ConfigMap/shop/ac", "ConfigMap/shop/az", "ConfigMap/shop/b", "Namespace/shop"]);
+        let flat = DirectoryRenderer.render(&tree, ".", &RenderOptions::default().recursive(false)).expect("render");
         assert_eq!(flat.len(), 2);
     }
 
     #[test]
     fn errors_name_file_and_line() {
         let dir = tempfile::tempdir().expect("tempdir");
-        write(
-            dir.path(),
-            "apps/bad.yaml",
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\na: [1,\n",
-        );
+        write(dir.path(), "apps/bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n---\na: [1,\n");
         let tree = DiskTree::new(dir.path()).expect("tree");
-        let err = DirectoryRenderer
-            .render(&tree, "apps", &RenderOptions::default())
-            .expect_err("invalid");
+        let err = DirectoryRenderer.render(&tree, "apps", &RenderOptions::default()).expect_err("invalid");
         assert!(err.to_string().starts_with("apps/bad.yaml:"), "{err}");
-        let err = DirectoryRenderer
-            .render(&tree, "../etc", &RenderOptions::default())
-            .expect_err("escape");
+        let err = DirectoryRenderer.render(&tree, "../etc", &RenderOptions::default()).expect_err("escape");
         assert_eq!(err.to_string(), "cannot read ../etc");
     }
 }

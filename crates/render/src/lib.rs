@@ -45,22 +45,13 @@ use gitops_core::{FileTree, ManifestSet};
 /// objects in a deterministic order.
 pub trait Renderer: Send + Sync {
     /// Renders `path` (a directory or file, relative to the tree root).
-    fn render(
-        &self,
-        tree: &dyn FileTree,
-        path: &str,
-        options: &RenderOptions,
-    ) -> Result<ManifestSet, RenderError>;
+    fn render(&self, tree: &dyn FileTree, path: &str, options: &RenderOptions) -> Result<ManifestSet, RenderError>;
 }
 
 /// Renders `path` with the renderer its contents call for.
 ///
 /// Today every path is rendered as plain YAML/JSON (a directory, recursively, or a single file);
 /// Kustomize and Helm detection come with their renderers.
-pub fn render(
-    tree: &dyn FileTree,
-    path: &str,
-    options: &RenderOptions,
-) -> Result<ManifestSet, RenderError> {
+pub fn render(tree: &dyn FileTree, path: &str, options: &RenderOptions) -> Result<ManifestSet, RenderError> {
     DirectoryRenderer.render(tree, path, options)
 }

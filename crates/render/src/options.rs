@@ -18,12 +18,7 @@ pub struct RenderOptions {
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions {
-            namespace: None,
-            max_file_size: 16 << 20,
-            budget: Budget::default(),
-            recursive: true,
-        }
+        RenderOptions { namespace: None, max_file_size: 16 << 20, budget: Budget::default(), recursive: true }
     }
 }
 
@@ -58,8 +53,6 @@ impl RenderOptions {
 
     /// Reading options for plain manifests: go-yaml v2 rules, as `kubectl apply -f` reads.
     pub(crate) fn plain_read_options(&self) -> ReadOptions {
-        ReadOptions::default()
-            .schema(Schema::Kubectl)
-            .budget(self.budget.clone())
+        ReadOptions::default().schema(Schema::Kubectl).budget(self.budget.clone())
     }
 }

@@ -28,10 +28,7 @@ pub struct EmitOptions {
 
 impl Default for EmitOptions {
     fn default() -> Self {
-        EmitOptions {
-            sort_keys: true,
-            width: 80,
-        }
+        EmitOptions { sort_keys: true, width: 80 }
     }
 }
 
@@ -71,14 +68,8 @@ impl EmitOptions {
 /// ");
 /// ```
 pub fn to_string(value: &Value, options: &EmitOptions) -> String {
-    let mut e = Emitter {
-        out: String::new(),
-        column: 0,
-        whitespace: true,
-        indention: true,
-        open_ended: false,
-        options,
-    };
+    let mut e =
+        Emitter { out: String::new(), column: 0, whitespace: true, indention: true, open_ended: false, options };
     e.node(value, -1, Context::Root);
     e.write_indent(0);
     if e.open_ended {
@@ -90,10 +81,7 @@ pub fn to_string(value: &Value, options: &EmitOptions) -> String {
 
 /// Emits several values as one multi-document stream, separated by `---` lines, as
 /// `kubectl kustomize` prints a build.
-pub fn to_string_multi<'a>(
-    values: impl IntoIterator<Item = &'a Value>,
-    options: &EmitOptions,
-) -> String {
+pub fn to_string_multi<'a>(values: impl IntoIterator<Item = &'a Value>, options: &EmitOptions) -> String {
     let mut out = String::new();
     for (i, value) in values.into_iter().enumerate() {
         if i > 0 {
@@ -120,11 +108,7 @@ pub fn compare_keys(a: &str, b: &str) -> Ordering {
             return ar[i].cmp(&br[i]);
         }
         if al || bl {
-            return if bl {
-                Ordering::Less
-            } else {
-                Ordering::Greater
-            };
+            return if bl { Ordering::Less } else { Ordering::Greater };
         }
         let (mut an, mut bn): (u128, u128) = (0, 0);
         if ar[i] == '0' || br[i] == '0' {
@@ -140,16 +124,12 @@ pub fn compare_keys(a: &str, b: &str) -> Ordering {
         }
         let mut ai = i;
         while ai < ar.len() && ar[ai].is_ascii_digit() {
-            an = an
-                .wrapping_mul(10)
-                .wrapping_add(u128::from(ar[ai] as u8 - b'0'));
+            an = an.wrapping_mul(10).wrapping_add(u128::from(ar[ai] as u8 - b'0'));
             ai += 1;
         }
         let mut bi = i;
         while bi < br.len() && br[bi].is_ascii_digit() {
-            bn = bn
-                .wrapping_mul(10)
-                .wrapping_add(u128::from(br[bi] as u8 - b'0'));
+            bn = bn.wrapping_mul(10).wrapping_add(u128::from(br[bi] as u8 - b'0'));
             bi += 1;
         }
         if an != bn {
@@ -197,24 +177,17 @@ fn is_blank(c: Option<char>) -> bool {
 
 /// libyaml's notion of printable (go-yaml v2 checks UTF-8 bytes; this is the same set).
 fn is_printable(c: char) -> bool {
-    matches!(c, '\n' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
-        && c != '\u{feff}'
+    matches!(c, '\n' | '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}') && c != '\u{feff}'
 }
 
 fn analyze(s: &str) -> Analysis {
     if s.is_empty() {
-        return Analysis {
-            multiline: false,
-            block_plain_allowed: true,
-            single_allowed: true,
-            block_allowed: false,
-        };
+        return Analysis { multiline: false, block_plain_allowed: true, single_allowed: true, block_allowed: false };
     }
     let chars: Vec<char> = s.chars().collect();
     let mut block_indicators = s.starts_with("---") || s.starts_with("...");
     let (mut line_breaks, mut special) = (false, false);
-    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) =
-        (false, false, false, false);
+    let (mut leading_space, mut leading_break, mut trailing_space, mut trailing_break) = (false, false, false, false);
     let (mut break_space, mut space_break) = (false, false);
     let (mut previous_space, mut previous_break) = (false, false);
     let mut preceded_by_whitespace = true;
@@ -222,8 +195,7 @@ fn analyze(s: &str) -> Analysis {
         let followed_by_whitespace = is_blank(chars.get(i + 1).copied());
         if i == 0 {
             match c {
-                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"'
-                | '%' | '@' | '`' => {
+                '#' | ',' | '[' | ']' | '{' | '}' | '&' | '*' | '!' | '|' | '>' | '\'' | '"' | '%' | '@' | '`' => {
                     block_indicators = true;
                 }
                 '?' | ':' | '-' if followed_by_whitespace => block_indicators = true,
@@ -258,12 +230,8 @@ fn analyze(s: &str) -> Analysis {
         }
         preceded_by_whitespace = is_blank(Some(c)) || c == '\0';
     }
-    let mut a = Analysis {
-        multiline: line_breaks,
-        block_plain_allowed: true,
-        single_allowed: true,
-        block_allowed: true,
-    };
+    let mut a =
+        Analysis { multiline: line_breaks, block_plain_allowed: true, single_allowed: true, block_allowed: true };
     if leading_space || leading_break || trailing_space || trailing_break {
         a.block_plain_allowed = false;
     }
@@ -375,13 +343,7 @@ impl Emitter<'_> {
         self.indention = true;
     }
 
-    fn write_indicator(
-        &mut self,
-        indicator: &str,
-        need_whitespace: bool,
-        is_whitespace: bool,
-        is_indention: bool,
-    ) {
+    fn write_indicator(&mut self, indicator: &str, need_whitespace: bool, is_whitespace: bool, is_indention: bool) {
         if need_whitespace && !self.whitespace {
             self.put(' ');
         }
@@ -476,8 +438,7 @@ impl Emitter<'_> {
         if simple_key && analysis.multiline {
             style = Style::Double;
         }
-        if style == Style::Plain && (!analysis.block_plain_allowed || (s.is_empty() && simple_key))
-        {
+        if style == Style::Plain && (!analysis.block_plain_allowed || (s.is_empty() && simple_key)) {
             style = Style::Single;
         }
         if style == Style::Single && !analysis.single_allowed {
@@ -490,8 +451,7 @@ impl Emitter<'_> {
     }
 
     fn write_scalar(&mut self, s: &str, style: Style, parent: isize, allow_breaks: bool) {
-        let indent = usize::try_from(if parent < 0 { 2 } else { parent + 2 })
-            .expect("scalar indents are positive");
+        let indent = usize::try_from(if parent < 0 { 2 } else { parent + 2 }).expect("scalar indents are positive");
         match style {
             Style::Plain => self.write_plain(s, indent, allow_breaks),
             Style::Single => self.write_single(s, indent, allow_breaks),
@@ -508,11 +468,7 @@ impl Emitter<'_> {
         let mut spaces = false;
         for (i, &c) in chars.iter().enumerate() {
             if c == ' ' {
-                if allow_breaks
-                    && !spaces
-                    && self.column > self.options.width
-                    && chars.get(i + 1) != Some(&' ')
-                {
+                if allow_breaks && !spaces && self.column > self.options.width && chars.get(i + 1) != Some(&' ') {
                     self.write_indent(indent);
                 } else {
                     self.put(c);
@@ -596,28 +552,22 @@ impl Emitter<'_> {
                     '\u{2029}' => Some('P'),
                     _ => None,
                 };
-                match escape {
-                    Some(e) => self.put(e),
-                    None => {
-                        let v = u32::from(c);
-                        let text = if v <= 0xFF {
-                            format!("x{v:02X}")
-                        } else if v <= 0xFFFF {
-                            format!("u{v:04X}")
-                        } else {
-                            format!("U{v:08X}")
-                        };
-                        text.chars().for_each(|ch| self.put(ch));
-                    }
+                if let Some(e) = escape {
+                    self.put(e);
+                } else {
+                    let v = u32::from(c);
+                    let text = if v <= 0xFF {
+                        format!("x{v:02X}")
+                    } else if v <= 0xFFFF {
+                        format!("u{v:04X}")
+                    } else {
+                        format!("U{v:08X}")
+                    };
+                    text.chars().for_each(|ch| self.put(ch));
                 }
                 spaces = false;
             } else if c == ' ' {
-                if allow_breaks
-                    && !spaces
-                    && self.column > self.options.width
-                    && i > 0
-                    && i + 1 < chars.len()
-                {
+                if allow_breaks && !spaces && self.column > self.options.width && i > 0 && i + 1 < chars.len() {
                     self.write_indent(indent);
                     if chars.get(i + 1) == Some(&' ') {
                         self.put('\\');
@@ -697,17 +647,10 @@ mod tests {
 
     #[test]
     fn natural_key_order() {
-        let mut keys = vec![
-            "b", "a10", "a2", "_x", "B", "a", "1", "a-b", "a.b", "10", "2", "ab",
-        ];
+        let mut keys = vec!["b", "a10", "a2", "_x", "B", "a", "1", "a-b", "a.b", "10", "2", "ab"];
         keys.sort_by(|a, b| compare_keys(a, b));
         // As kubectl v1.37.1 orders them (tests/fixtures/yaml/emitter/expected.yaml).
-        assert_eq!(
-            keys,
-            [
-                "_x", "1", "2", "10", "B", "a", "a-b", "a.b", "a2", "a10", "ab", "b"
-            ]
-        );
+        assert_eq!(keys, ["_x", "1", "2", "10", "B", "a", "a-b", "a.b", "a2", "a10", "ab", "b"]);
     }
 
     #[test]

@@ -53,12 +53,7 @@ pub struct Budget {
 
 impl Default for Budget {
     fn default() -> Self {
-        Budget {
-            max_bytes: 64 << 20,
-            max_documents: 100_000,
-            max_nodes: 10_000_000,
-            max_depth: 512,
-        }
+        Budget { max_bytes: 64 << 20, max_documents: 100_000, max_nodes: 10_000_000, max_depth: 512 }
     }
 }
 
@@ -135,11 +130,7 @@ pub struct YamlError {
 
 impl YamlError {
     pub(crate) fn at(line: usize, column: usize, kind: YamlErrorKind) -> Self {
-        YamlError {
-            line: line.max(1),
-            column: column.max(1),
-            kind,
-        }
+        YamlError { line: line.max(1), column: column.max(1), kind }
     }
 }
 
@@ -148,10 +139,7 @@ impl fmt::Display for YamlError {
         match &self.kind {
             YamlErrorKind::Syntax(message) => f.write_str(message),
             YamlErrorKind::TooLarge { bytes, limit } => {
-                write!(
-                    f,
-                    "input of {bytes} bytes exceeds the limit of {limit} bytes"
-                )
+                write!(f, "input of {bytes} bytes exceeds the limit of {limit} bytes")
             }
             YamlErrorKind::Budget { what, limit } => {
                 write!(f, "too many {what}: the limit is {limit}")

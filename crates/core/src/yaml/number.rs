@@ -25,16 +25,14 @@ pub fn format_float(f: f64) -> String {
     }
     let negative = f.is_sign_negative();
     let sci = format!("{:e}", f.abs());
-    let (mantissa, exponent) = sci
-        .split_once('e')
-        .expect("`{:e}` always prints an exponent");
+    let (mantissa, exponent) = sci.split_once('e').expect("`{:e}` always prints an exponent");
     let exponent: i32 = exponent.parse().expect("`{:e}` prints a decimal exponent");
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     let mut out = String::with_capacity(digits.len() + 8);
     if negative {
         out.push('-');
     }
-    if exponent < -4 || exponent >= 6 {
+    if !(-4..6).contains(&exponent) {
         out.push_str(&digits[..1]);
         if digits.len() > 1 {
             out.push('.');

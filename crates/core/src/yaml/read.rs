@@ -62,33 +62,16 @@ impl ReadOptions {
 pub fn parse_documents(text: &str, options: &ReadOptions) -> Result<Vec<Document>, YamlError> {
     let budget = &options.budget;
     if text.len() > budget.max_bytes {
-        return Err(YamlError::at(
-            1,
-            1,
-            YamlErrorKind::TooLarge {
-                bytes: text.len(),
-                limit: budget.max_bytes,
-            },
-        ));
+        return Err(YamlError::at(1, 1, YamlErrorKind::TooLarge { bytes: text.len(), limit: budget.max_bytes }));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = Reader {
-        schema: options.schema,
-        budget,
-        nodes: 0,
-        anchors: HashMap::new(),
-        stack: Vec::new(),
-    };
+    let mut reader = Reader { schema: options.schema, budget, nodes: 0, anchors: HashMap::new(), stack: Vec::new() };
     let mut documents = Vec::new();
     let mut parser = Parser::new_from_str(text);
     let mut current: Option<(usize, Option<Value>)> = None;
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| {
-            YamlError::at(
-                e.marker().line(),
-                e.marker().col() + 1,
-                YamlErrorKind::Syntax(e.info().to_owned()),
-            )
+            YamlError::at(e.marker().line(), e.marker().col() + 1, YamlErrorKind::Syntax(e.info().to_owned()))
         })?;
         match event {
             Event::StreamStart | Event::Nothing => {}
@@ -98,10 +81,7 @@ pub fn parse_documents(text: &str, options: &ReadOptions) -> Result<Vec<Document
                     return Err(YamlError::at(
                         span.start.line(),
                         1,
-                        YamlErrorKind::Budget {
-                            what: "documents",
-                            limit: budget.max_documents,
-                        },
+                        YamlErrorKind::Budget { what: "documents", limit: budget.max_documents },
                     ));
                 }
                 reader.anchors.clear();
@@ -109,11 +89,7 @@ pub fn parse_documents(text: &str, options: &ReadOptions) -> Result<Vec<Document
             }
             Event::DocumentEnd => {
                 let (line, value) = current.take().unwrap_or((span.start.line(), None));
-                documents.push(Document {
-                    value: value.unwrap_or(Value::Null),
-                    index: documents.len(),
-                    line,
-                });
+                documents.push(Document { value: value.unwrap_or(Value::Null), index: documents.len(), line });
             }
             other => {
                 if let Some(done) = reader.event(other, span)? {
@@ -165,10 +141,7 @@ impl Reader<'_> {
             return Err(YamlError::at(
                 span.start.line(),
                 span.start.col() + 1,
-                YamlErrorKind::Budget {
-                    what: "nodes (after alias expansion)",
-                    limit: self.budget.max_nodes,
-                },
+                YamlErrorKind::Budget { what: "nodes (after alias expansion)", limit: self.budget.max_nodes },
             ));
         }
         Ok(())
@@ -179,18 +152,11 @@ impl Reader<'_> {
             return Err(YamlError::at(
                 span.start.line(),
                 span.start.col() + 1,
-                YamlErrorKind::Budget {
-                    what: "nesting depth",
-                    limit: self.budget.max_depth,
-                },
+                YamlErrorKind::Budget { what: "nesting depth", limit: self.budget.max_depth },
             ));
         }
         if let Some(Frame::Map { key: None, .. }) = self.stack.last() {
-            return Err(YamlError::at(
-                span.start.line(),
-                span.start.col() + 1,
-                YamlErrorKind::ComplexKey,
-            ));
+            return Err(YamlError::at(span.start.line(), span.start.col() + 1, YamlErrorKind::ComplexKey));
         }
         self.stack.push(frame);
         Ok(())
@@ -202,23 +168,15 @@ impl Reader<'_> {
         match event {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, span)?;
-                if let Some(Frame::Map {
-                    key: key @ None, ..
-                }) = self.stack.last_mut()
-                {
+                if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
                     let plain = style == ScalarStyle::Plain && tag.is_none();
                     if plain && text == "<<" {
                         *key = Some(Key::Merge);
                         return Ok(None);
                     }
-                    let name = if plain {
-                        resolve_plain_key(&text, self.schema)
-                    } else {
-                        text.clone().into_owned()
-                    };
+                    let name = if plain { resolve_plain_key(&text, self.schema) } else { text.clone().into_owned() };
                     if anchor != 0 {
-                        self.anchors
-                            .insert(anchor, (Value::String(name.clone()), 1));
+                        self.anchors.insert(anchor, (Value::String(name.clone()), 1));
                     }
                     *key = Some(Key::Name(name));
                     return Ok(None);
@@ -231,25 +189,14 @@ impl Reader<'_> {
             }
             Event::Alias(id) => {
                 let Some((value, nodes)) = self.anchors.get(&id).cloned() else {
-                    return Err(YamlError::at(
-                        line,
-                        span.start.col() + 1,
-                        YamlErrorKind::UnknownAnchor,
-                    ));
+                    return Err(YamlError::at(line, span.start.col() + 1, YamlErrorKind::UnknownAnchor));
                 };
                 self.count(nodes, span)?;
-                if let Some(Frame::Map {
-                    key: key @ None, ..
-                }) = self.stack.last_mut()
-                {
+                if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
                     match value {
                         Value::String(s) => *key = Some(Key::Name(s)),
                         _ => {
-                            return Err(YamlError::at(
-                                line,
-                                span.start.col() + 1,
-                                YamlErrorKind::ComplexKey,
-                            ));
+                            return Err(YamlError::at(line, span.start.col() + 1, YamlErrorKind::ComplexKey));
                         }
                     }
                     return Ok(None);
@@ -258,12 +205,7 @@ impl Reader<'_> {
             }
             Event::SequenceStart(anchor, _) => {
                 self.count(1, span)?;
-                let frame = Frame::Seq {
-                    items: Vec::new(),
-                    anchor,
-                    nodes_at_start: self.nodes,
-                    line,
-                };
+                let frame = Frame::Seq { items: Vec::new(), anchor, nodes_at_start: self.nodes, line };
                 self.open(frame, span)?;
                 Ok(None)
             }
@@ -285,20 +227,10 @@ impl Reader<'_> {
                     return Ok(None);
                 };
                 let (value, anchor, nodes_at_start, start_line) = match frame {
-                    Frame::Seq {
-                        items,
-                        anchor,
-                        nodes_at_start,
-                        line,
-                    } => (Value::Array(items), anchor, nodes_at_start, line),
-                    Frame::Map {
-                        mut map,
-                        merges,
-                        anchor,
-                        nodes_at_start,
-                        line,
-                        ..
-                    } => {
+                    Frame::Seq { items, anchor, nodes_at_start, line } => {
+                        (Value::Array(items), anchor, nodes_at_start, line)
+                    }
+                    Frame::Map { mut map, merges, anchor, nodes_at_start, line, .. } => {
                         apply_merges(&mut map, merges);
                         (Value::Object(map), anchor, nodes_at_start, line)
                     }
@@ -313,23 +245,11 @@ impl Reader<'_> {
         }
     }
 
-    fn scalar(
-        &self,
-        text: &str,
-        style: ScalarStyle,
-        tag: Option<&Tag>,
-        span: Span,
-    ) -> Result<Value, YamlError> {
-        let core_tag = tag
-            .filter(|t| t.handle == "tag:yaml.org,2002:" || t.handle == "!!")
-            .map(|t| t.suffix.as_str());
+    fn scalar(&self, text: &str, style: ScalarStyle, tag: Option<&Tag>, span: Span) -> Result<Value, YamlError> {
+        let core_tag = tag.filter(|t| t.handle == "tag:yaml.org,2002:" || t.handle == "!!").map(|t| t.suffix.as_str());
         let resolve = |text: &str| {
             resolve_plain(text, self.schema).map_err(|ResolveError::NonFinite| {
-                YamlError::at(
-                    span.start.line(),
-                    span.start.col() + 1,
-                    YamlErrorKind::NonFinite(text.to_owned()),
-                )
+                YamlError::at(span.start.line(), span.start.col() + 1, YamlErrorKind::NonFinite(text.to_owned()))
             })
         };
         match core_tag {
@@ -340,25 +260,15 @@ impl Reader<'_> {
         }
     }
 
-    fn push(
-        &mut self,
-        value: Value,
-        line: usize,
-        span: Span,
-    ) -> Result<Option<(Value, usize)>, YamlError> {
+    fn push(&mut self, value: Value, line: usize, span: Span) -> Result<Option<(Value, usize)>, YamlError> {
         match self.stack.last_mut() {
             None => Ok(Some((value, line))),
             Some(Frame::Seq { items, .. }) => {
                 items.push(value);
                 Ok(None)
             }
-            Some(Frame::Map {
-                map, key, merges, ..
-            }) => {
-                let key = match key
-                    .take()
-                    .expect("a value in a mapping always follows its key")
-                {
+            Some(Frame::Map { map, key, merges, .. }) => {
+                let key = match key.take().expect("a value in a mapping always follows its key") {
                     Key::Name(name) => name,
                     Key::Merge => {
                         merges.push(value);

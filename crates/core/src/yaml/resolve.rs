@@ -38,8 +38,8 @@ pub(crate) fn resolve_plain(text: &str, schema: Schema) -> Result<Value, Resolve
         "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
         "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
         "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
-        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF"
-        | "-.inf" | "-.Inf" | "-.INF" => return Err(ResolveError::NonFinite),
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf"
+        | "-.INF" => return Err(ResolveError::NonFinite),
         _ => {}
     }
     if schema == Schema::Kubectl {
@@ -53,9 +53,7 @@ pub(crate) fn resolve_plain(text: &str, schema: Schema) -> Result<Value, Resolve
     }
     let first = text.as_bytes()[0];
     match first {
-        b'.' => {
-            Ok(parse_go_float(text).map_or_else(|| Value::String(text.to_owned()), float_value))
-        }
+        b'.' => Ok(parse_go_float(text).map_or_else(|| Value::String(text.to_owned()), float_value)),
         b'0'..=b'9' | b'+' | b'-' => {
             if let Some(ts) = parse_timestamp(text) {
                 return Ok(match schema {
@@ -86,10 +84,9 @@ pub(crate) fn resolve_plain_key(text: &str, schema: Schema) -> String {
         Schema::Kubectl => match resolve_plain(text, schema) {
             Ok(Value::Null) => "null".to_owned(),
             Ok(Value::Bool(b)) => b.to_string(),
-            Ok(Value::Number(n)) => n
-                .as_f64()
-                .filter(|_| n.is_f64())
-                .map_or_else(|| n.to_string(), super::number::format_float),
+            Ok(Value::Number(n)) => {
+                n.as_f64().filter(|_| n.is_f64()).map_or_else(|| n.to_string(), super::number::format_float)
+            }
             Ok(Value::String(s)) => s,
             Ok(_) | Err(_) => text.to_owned(),
         },
@@ -113,20 +110,11 @@ fn parse_go_int(s: &str) -> Option<Value> {
         b'+' => (false, &s[1..]),
         _ => (false, s),
     };
-    let (radix, digits) = if let Some(rest) = unsigned
-        .strip_prefix("0x")
-        .or_else(|| unsigned.strip_prefix("0X"))
-    {
+    let (radix, digits) = if let Some(rest) = unsigned.strip_prefix("0x").or_else(|| unsigned.strip_prefix("0X")) {
         (16, rest)
-    } else if let Some(rest) = unsigned
-        .strip_prefix("0o")
-        .or_else(|| unsigned.strip_prefix("0O"))
-    {
+    } else if let Some(rest) = unsigned.strip_prefix("0o").or_else(|| unsigned.strip_prefix("0O")) {
         (8, rest)
-    } else if let Some(rest) = unsigned
-        .strip_prefix("0b")
-        .or_else(|| unsigned.strip_prefix("0B"))
-    {
+    } else if let Some(rest) = unsigned.strip_prefix("0b").or_else(|| unsigned.strip_prefix("0B")) {
         (2, rest)
     } else if unsigned.len() > 1 && unsigned.starts_with('0') {
         (8, &unsigned[1..])
@@ -146,9 +134,7 @@ fn parse_go_int(s: &str) -> Option<Value> {
         // ParseUint rejects a sign.
         None
     } else {
-        u64::try_from(magnitude)
-            .ok()
-            .map(|v| Value::Number(v.into()))
+        u64::try_from(magnitude).ok().map(|v| Value::Number(v.into()))
     }
 }
 
@@ -194,10 +180,7 @@ fn is_yaml_float(s: &str) -> bool {
 
 /// Go's `strconv.ParseFloat` for the decimal forms go-yaml passes it; overflow is an error there.
 fn parse_go_float(s: &str) -> Option<f64> {
-    if !s
-        .bytes()
-        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-'))
-    {
+    if !s.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
         return None;
     }
     s.parse::<f64>().ok().filter(|f| f.is_finite())
@@ -247,7 +230,7 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
         if p.i == start || p.i - start > 9 {
             return None;
         }
-        fraction = s[start..p.i].trim_end_matches('0').to_owned();
+        s[start..p.i].trim_end_matches('0').clone_into(&mut fraction);
     }
     let zone = if zoned {
         match p.next()? {
@@ -259,11 +242,7 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
                 if hh > 23 || mm > 59 {
                     return None;
                 }
-                if hh == 0 && mm == 0 {
-                    "Z".to_owned()
-                } else {
-                    format!("{}{hh:02}:{mm:02}", sign as char)
-                }
+                if hh == 0 && mm == 0 { "Z".to_owned() } else { format!("{}{hh:02}:{mm:02}", sign as char) }
             }
             _ => return None,
         }
@@ -273,14 +252,8 @@ pub(crate) fn parse_timestamp(s: &str) -> Option<String> {
     if !p.done() {
         return None;
     }
-    let fraction = if fraction.is_empty() {
-        String::new()
-    } else {
-        format!(".{fraction}")
-    };
-    Some(format!(
-        "{date}T{hour:02}:{minute:02}:{second:02}{fraction}{zone}"
-    ))
+    let fraction = if fraction.is_empty() { String::new() } else { format!(".{fraction}") };
+    Some(format!("{date}T{hour:02}:{minute:02}:{second:02}{fraction}{zone}"))
 }
 
 struct Cursor<'a> {
@@ -311,17 +284,14 @@ impl Cursor<'_> {
         if self.i - start < min {
             return None;
         }
-        std::str::from_utf8(&self.b[start..self.i])
-            .ok()?
-            .parse()
-            .ok()
+        std::str::from_utf8(&self.b[start..self.i]).ok()?.parse().ok()
     }
 }
 
 fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => 29,
         2 => 28,
         _ => 31,
     }
@@ -349,10 +319,7 @@ mod tests {
             ("1e3", json!(1000)),
             ("1.0", json!(1)),
             ("1.5", json!(1.5)),
-            (
-                "10000000000000000000",
-                json!(10_000_000_000_000_000_000_u64),
-            ),
+            ("10000000000000000000", json!(10_000_000_000_000_000_000_u64)),
             ("-0", json!(0)),
             ("0x1F", json!(31)),
             ("0o17", json!(15)),
@@ -366,10 +333,7 @@ mod tests {
             ("08", json!(8)),
             ("-", json!("-")),
             ("1.2.3", json!("1.2.3")),
-            (
-                "2001-12-14t21:59:43.10-05:00",
-                json!("2001-12-14T21:59:43.1-05:00"),
-            ),
+            ("2001-12-14t21:59:43.10-05:00", json!("2001-12-14T21:59:43.1-05:00")),
             ("2001-12-14 21:59:43.10", json!("2001-12-14T21:59:43.1Z")),
             ("2001-02-30", json!("2001-02-30")),
             ("1e400", json!("1e400")),
@@ -377,10 +341,7 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(k(input), expected, "plain scalar {input:?}");
         }
-        assert_eq!(
-            resolve_plain(".inf", Schema::Kustomize),
-            Err(ResolveError::NonFinite)
-        );
+        assert_eq!(resolve_plain(".inf", Schema::Kustomize), Err(ResolveError::NonFinite));
     }
 
     #[test]
@@ -393,11 +354,7 @@ mod tests {
             ("2001-12-14", json!("2001-12-14")),
             ("0644", json!(420)),
         ] {
-            assert_eq!(
-                resolve_plain(input, Schema::Kubectl).expect("finite"),
-                expected,
-                "{input}"
-            );
+            assert_eq!(resolve_plain(input, Schema::Kubectl).expect("finite"), expected, "{input}");
         }
         assert_eq!(resolve_plain_key("on", Schema::Kubectl), "true");
         assert_eq!(resolve_plain_key("on", Schema::Kustomize), "on");

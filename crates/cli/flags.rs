@@ -1,0 +1,117 @@
+//! Command-line flags.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// GitOps from Git to Kubernetes: render manifests, show what would change, plan and sync.
+#[derive(Debug, Parser)]
+#[command(name = "gitops", version, about, long_about = None, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+    /// Log more (repeat for debug output). Logs go to stderr.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Render PATH into Kubernetes objects and print them.
+    Render(RenderArgs),
+    /// Show what a sync would change. Exits 0 when in sync, 1 when there are differences, 2 on error.
+    Diff(DiffArgs),
+    /// Show the ordered steps a sync would take.
+    Plan(PlanArgs),
+    /// Apply PATH to the target, and prune what is no longer desired with --prune.
+    Sync(SyncArgs),
+}
+
+/// Where the manifests come from.
+#[derive(Debug, Args)]
+pub(crate) struct SourceArgs {
+    /// The path to render: a directory of YAML/JSON files or one file. With --repo it is
+    /// relative to the repository root; otherwise a local path.
+    #[arg(default_value = ".")]
+    pub(crate) path: String,
+    /// Read PATH from this Git repository (a local path) at --rev, without a checkout.
+    #[arg(long, value_name = "URL")]
+    pub(crate) repo: Option<PathBuf>,
+    /// The revision to read with --repo: a branch, tag or commit.
+    #[arg(long, value_name = "REV", default_value = "HEAD", requires = "repo")]
+    pub(crate) rev: String,
+}
+
+/// Where objects are applied.
+#[derive(Debug, Args)]
+pub(crate) struct TargetArgs {
+    /// The target: `embedded` (a local cluster under ./.gitops), `dir:PATH` (hydrated manifests) or `memory`.
+    #[arg(long, value_name = "T", default_value = "embedded")]
+    pub(crate) target: String,
+    /// The application name, which names its inventory. Defaults to the last component of PATH.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) name: Option<String>,
+    /// The namespace for namespaced objects that have none.
+    #[arg(long, short = 'n', value_name = "NS", default_value = "default")]
+    pub(crate) namespace: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum RenderFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum PlanFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RenderArgs {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "yaml")]
+    pub(crate) output: RenderFormat,
+    /// Set this namespace on namespaced objects that have none.
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub(crate) namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+    /// Plan the deletion of owned objects that are no longer desired.
+    #[arg(long)]
+    pub(crate) prune: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub(crate) output: PlanFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct SyncArgs {
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+    /// Delete owned objects that are no longer desired.
+    #[arg(long)]
+    pub(crate) prune: bool,
+    /// Show what would be done, and write nothing.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+}

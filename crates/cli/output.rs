@@ -1,0 +1,89 @@
+//! Printing results. Everything printed is ordered, so output is deterministic.
+
+use std::io::Write;
+
+use gitops_core::yaml::{EmitOptions, to_string_multi};
+use gitops_core::{Action, ChangeSet, ManifestSet, Revision};
+use gitops_diff::DiffSet;
+use gitops_plan::Plan;
+
+use crate::flags::RenderFormat;
+
+pub(crate) fn print_manifests(set: &ManifestSet, format: RenderFormat) -> anyhow::Result<()> {
+    let values: Vec<serde_json::Value> = set.iter().map(|m| m.object.to_value()).collect();
+    let text = match format {
+        RenderFormat::Yaml => to_string_multi(&values, &EmitOptions::default()),
+        RenderFormat::Json => {
+            let list = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": values});
+            format!("{}\n", serde_json::to_string_pretty(&list)?)
+        }
+    };
+    std::io::stdout().lock().write_all(text.as_bytes())?;
+    Ok(())
+}
+
+pub(crate) fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn source_line(revision: Option<&Revision>) -> String {
+    revision.map(|r| format!(" at {r}")).unwrap_or_default()
+}
+
+pub(crate) fn print_diff(diff: &DiffSet, revision: Option<&Revision>) {
+    for d in diff.diffs.iter().filter(|d| d.action.is_write()) {
+        match d.action {
+            Action::Delete => println!("- {} (owned, no longer desired)", d.object),
+            _ => println!("{} {}", d.action.symbol(), d.object),
+        }
+        for field in &d.fields {
+            println!("    {field}");
+        }
+    }
+    println!(
+        "Diff{}: {} to create, {} to update, {} to delete, {} unchanged",
+        source_line(revision),
+        diff.count(Action::Create),
+        diff.count(Action::Update),
+        diff.count(Action::Delete),
+        diff.count(Action::Unchanged)
+    );
+}
+
+pub(crate) fn print_plan(plan: &Plan, revision: Option<&Revision>, verbose: bool) {
+    println!("Plan{}:", source_line(revision));
+    for step in plan.steps.iter().filter(|s| verbose || s.action != Action::Unchanged) {
+        let fields = if step.fields.is_empty() { String::new() } else { format!(" ({})", step.fields.join(", ")) };
+        println!("  {} {} {}{}", step.action.symbol(), step.action, step.object, fields);
+    }
+    for orphan in &plan.orphans {
+        println!("  ! keep {orphan} (no longer desired; use --prune to delete)");
+    }
+    println!(
+        "{} to create, {} to update, {} to delete, {} unchanged.",
+        plan.count(Action::Create),
+        plan.count(Action::Update),
+        plan.count(Action::Delete),
+        plan.count(Action::Unchanged)
+    );
+}
+
+pub(crate) fn print_sync(changes: &ChangeSet, revision: Option<&Revision>, plan: &Plan, dry_run: bool) {
+    let verb = |a: Action| match a {
+        Action::Create => "created",
+        Action::Update => "updated",
+        Action::Delete => "deleted",
+        _ => "unchanged",
+    };
+    for change in changes.changes.iter().filter(|c| c.action.is_write()) {
+        println!("{} {}", change.object, verb(change.action));
+    }
+    for orphan in &plan.orphans {
+        println!("{orphan} kept (no longer desired; use --prune to delete)");
+    }
+    let mode = if dry_run { " (dry run)" } else { "" };
+    println!("Synced{}{mode}: {}", source_line(revision), changes.summary());
+}
