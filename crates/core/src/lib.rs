@@ -14,6 +14,9 @@
 //!   keeps manifests in render order and refuses duplicates, naming both origins.
 //! - [`yaml`] reads YAML streams with the Go tools' scalar rules and a resource budget, and emits
 //!   YAML byte-identical to `kubectl kustomize`.
+//! - [`schema::Schema`] is the Kubernetes schema table (list types, merge keys, map types, scope),
+//!   generated from the upstream OpenAPI definitions and extended at run time by CRDs; strategic
+//!   merge, the diff and the API server all read it.
 //! - [`tree::FileTree`] is how renderers read files; [`DiskTree`] reads a folder and refuses paths
 //!   that escape it.
 //!
@@ -57,6 +60,7 @@ mod manifest;
 mod object;
 mod object_ref;
 mod revision;
+pub mod schema;
 mod scope;
 pub mod tree;
 pub mod yaml;

@@ -23,6 +23,7 @@
 //! readers must produce the same values. The emitter is our own (see [`to_string`]).
 
 mod emit;
+mod locate;
 mod number;
 mod read;
 mod resolve;
@@ -30,6 +31,7 @@ mod resolve;
 use std::fmt;
 
 pub use emit::{EmitOptions, compare_keys, to_string, to_string_multi};
+pub use locate::{PathSegment, locate};
 pub use number::format_float;
 pub use read::{Document, ReadOptions, parse_documents};
 pub use resolve::Schema;
