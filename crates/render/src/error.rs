@@ -18,11 +18,26 @@ pub enum RenderError {
     },
     /// A file is not a valid manifest stream, or two manifests collide.
     #[error(transparent)]
-    Manifest(#[from] ManifestError),
+    Manifest(Box<ManifestError>),
+    /// A Kustomize build failed.
+    #[error(transparent)]
+    Kustomize(Box<crate::kustomize::KustomizeError>),
     /// The path holds no manifests at all.
     #[error("{path}: no Kubernetes manifests found")]
     Empty {
         /// The path rendered.
         path: String,
     },
+}
+
+impl From<crate::kustomize::KustomizeError> for RenderError {
+    fn from(error: crate::kustomize::KustomizeError) -> Self {
+        RenderError::Kustomize(Box::new(error))
+    }
+}
+
+impl From<ManifestError> for RenderError {
+    fn from(error: ManifestError) -> Self {
+        RenderError::Manifest(Box::new(error))
+    }
 }

@@ -7,9 +7,11 @@
 //! # Overview
 //!
 //! - [`Renderer`] is the extension point: one method, `render(tree, path, options)`.
+//! - [`KustomizeRenderer`] builds a kustomization as `kubectl kustomize` does ([`kustomize`]).
 //! - [`DirectoryRenderer`] renders a plain directory of YAML and JSON files, recursively and in
 //!   sorted order, as `kubectl apply -f DIR -R` and Argo CD's directory source read them.
-//! - [`render`] picks the renderer for a path (today: plain directories and single files).
+//! - [`render`] picks the renderer for a path: Kustomize when it holds a kustomization file,
+//!   plain YAML otherwise.
 //! - [`RenderOptions`] carries the target namespace (set on namespaced objects that have none,
 //!   as Argo CD's destination namespace does) and the reading limits.
 //!
@@ -31,10 +33,12 @@
 
 mod directory;
 mod error;
+pub mod kustomize;
 mod options;
 
 pub use directory::DirectoryRenderer;
 pub use error::RenderError;
+pub use kustomize::KustomizeRenderer;
 pub use options::RenderOptions;
 
 use gitops_core::{FileTree, ManifestSet};
@@ -50,8 +54,12 @@ pub trait Renderer: Send + Sync {
 
 /// Renders `path` with the renderer its contents call for.
 ///
-/// Today every path is rendered as plain YAML/JSON (a directory, recursively, or a single file);
-/// Kustomize and Helm detection come with their renderers.
+/// A folder with a kustomization file is rendered with [`KustomizeRenderer`]; anything else as
+/// plain YAML/JSON ([`DirectoryRenderer`]).
 pub fn render(tree: &dyn FileTree, path: &str, options: &RenderOptions) -> Result<ManifestSet, RenderError> {
-    DirectoryRenderer.render(tree, path, options)
+    if kustomize::is_kustomization(tree, path) {
+        KustomizeRenderer.render(tree, path, options)
+    } else {
+        DirectoryRenderer.render(tree, path, options)
+    }
 }

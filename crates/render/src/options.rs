@@ -2,6 +2,8 @@
 
 use gitops_core::yaml::{Budget, ReadOptions, Schema};
 
+use crate::kustomize::LoadRestrictor;
+
 /// Options for rendering.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -14,11 +16,19 @@ pub struct RenderOptions {
     pub budget: Budget,
     /// Whether directories are walked recursively (default true).
     pub recursive: bool,
+    /// Which files a kustomization may read (default: its own folder and below).
+    pub load_restrictor: LoadRestrictor,
 }
 
 impl Default for RenderOptions {
     fn default() -> Self {
-        RenderOptions { namespace: None, max_file_size: 16 << 20, budget: Budget::default(), recursive: true }
+        RenderOptions {
+            namespace: None,
+            max_file_size: 16 << 20,
+            budget: Budget::default(),
+            recursive: true,
+            load_restrictor: LoadRestrictor::RootOnly,
+        }
     }
 }
 
@@ -48,6 +58,13 @@ impl RenderOptions {
     #[must_use]
     pub fn recursive(mut self, recursive: bool) -> Self {
         self.recursive = recursive;
+        self
+    }
+
+    /// Sets which files a kustomization may read.
+    #[must_use]
+    pub fn load_restrictor(mut self, restrictor: LoadRestrictor) -> Self {
+        self.load_restrictor = restrictor;
         self
     }
 

@@ -34,7 +34,7 @@ pub use emit::{EmitOptions, compare_keys, to_string, to_string_multi};
 pub use locate::{PathSegment, locate};
 pub use number::format_float;
 pub use read::{Document, ReadOptions, parse_documents};
-pub use resolve::Schema;
+pub use resolve::{KeyKind, Schema, resolve_key_kind};
 
 /// Resource limits for reading YAML, so hostile input fails fast instead of exhausting memory.
 ///

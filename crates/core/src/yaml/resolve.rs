@@ -93,6 +93,31 @@ pub(crate) fn resolve_plain_key(text: &str, schema: Schema) -> String {
     }
 }
 
+/// What a plain scalar would be read as by go-yaml v3 (Kustomize's reader).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyKind {
+    /// A string.
+    String,
+    /// Anything else: a number, boolean, null or timestamp.
+    Other,
+}
+
+/// Whether `text`, written as a plain YAML scalar, reads back as a string under Kustomize's rules.
+///
+/// ```
+/// use gitops_core::yaml::{resolve_key_kind, KeyKind};
+/// assert_eq!(resolve_key_kind("name"), KeyKind::String);
+/// assert_eq!(resolve_key_kind("10"), KeyKind::Other);
+/// assert_eq!(resolve_key_kind("true"), KeyKind::Other);
+/// ```
+pub fn resolve_key_kind(text: &str) -> KeyKind {
+    match resolve_plain(text, Schema::Kustomize) {
+        Ok(Value::String(s)) if parse_timestamp(text).is_none() || s == text => KeyKind::String,
+        _ => KeyKind::Other,
+    }
+}
+
 /// A float as JSON: integral values within `i64` become integers, as Go's JSON round trip makes them.
 pub(crate) fn float_value(f: f64) -> Value {
     #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
