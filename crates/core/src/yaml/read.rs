@@ -65,7 +65,17 @@ pub fn parse_documents(text: &str, options: &ReadOptions) -> Result<Vec<Document
         return Err(YamlError::at(1, 1, YamlErrorKind::TooLarge { bytes: text.len(), limit: budget.max_bytes }));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut reader = Reader { schema: options.schema, budget, nodes: 0, anchors: HashMap::new(), stack: Vec::new() };
+    // saphyr-parser gives a block scalar that runs to the end of an input without a final line
+    // break one anyway; go-yaml (and YAML 1.2 §8.1.1.2) do not. Remember where the input ends.
+    let end_without_newline = (!text.is_empty() && !text.ends_with('\n')).then(|| text.chars().count());
+    let mut reader = Reader {
+        schema: options.schema,
+        budget,
+        nodes: 0,
+        anchors: HashMap::new(),
+        stack: Vec::new(),
+        end_without_newline,
+    };
     let mut documents = Vec::new();
     let mut parser = Parser::new_from_str(text);
     let mut current: Option<(usize, Option<Value>)> = None;
@@ -126,6 +136,8 @@ struct Reader<'b> {
     nodes: usize,
     anchors: HashMap<usize, (Value, usize)>,
     stack: Vec<Frame>,
+    /// The input's length in characters, when it does not end with a line break.
+    end_without_newline: Option<usize>,
 }
 
 /// The pending key of a mapping: a name, or the plain `<<` merge key.
@@ -181,6 +193,12 @@ impl Reader<'_> {
                     *key = Some(Key::Name(name));
                     return Ok(None);
                 }
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                let at_end = self.end_without_newline.is_some_and(|end| span.end.index() >= end);
+                let text = match text.strip_suffix('\n') {
+                    Some(stripped) if block && at_end => std::borrow::Cow::Owned(stripped.to_owned()),
+                    _ => text,
+                };
                 let value = self.scalar(&text, style, tag.as_deref(), span)?;
                 if anchor != 0 {
                     self.anchors.insert(anchor, (value.clone(), 1));
@@ -305,5 +323,25 @@ fn apply_merges(map: &mut Map<String, Value>, merges: Vec<Value>) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn value(text: &str) -> Value {
+        parse_documents(text, &ReadOptions::default()).expect("valid").remove(0).value
+    }
+
+    /// A block scalar that ends the input without a line break has no final line break to clip
+    /// or keep (YAML 1.2 §8.1.1.2), as go-yaml reads it.
+    #[test]
+    fn block_scalar_at_end_of_input_without_newline() {
+        assert_eq!(value("a: |\n  x\n  y"), serde_json::json!({"a": "x\ny"}));
+        assert_eq!(value("a: |+\n  x"), serde_json::json!({"a": "x"}));
+        assert_eq!(value("a: >\n  x\n  y"), serde_json::json!({"a": "x y"}));
+        assert_eq!(value("a: |\n  x\n"), serde_json::json!({"a": "x\n"}));
+        assert_eq!(value("a: |\n  x\nb: 1"), serde_json::json!({"a": "x\n", "b": 1}));
     }
 }

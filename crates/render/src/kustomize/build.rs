@@ -121,13 +121,18 @@ impl<'t> Builder<'t> {
         }
         if build_metadata.iter().any(|o| o == "originAnnotations") {
             for resource in &mut resources {
-                if let Some(origin) = resource.origin_annotation.clone() {
-                    let metadata = resource.metadata_mut();
-                    let annotations =
-                        metadata.entry("annotations").or_insert_with(|| Value::Object(serde_json::Map::new()));
-                    if let Value::Object(map) = annotations {
-                        map.insert("config.kubernetes.io/origin".into(), Value::String(origin));
+                let path = relative_path(dir, &resource.origin.file);
+                let origin = match resource.generated_by {
+                    Some(kind) => {
+                        format!("configuredIn: {path}\nconfiguredBy:\n  apiVersion: builtin\n  kind: {kind}\n")
                     }
+                    None => format!("path: {path}\n"),
+                };
+                let metadata = resource.metadata_mut();
+                let annotations =
+                    metadata.entry("annotations").or_insert_with(|| Value::Object(serde_json::Map::new()));
+                if let Value::Object(map) = annotations {
+                    map.insert("config.kubernetes.io/origin".into(), Value::String(origin));
                 }
             }
         }
@@ -147,18 +152,12 @@ impl<'t> Builder<'t> {
             }
             other => other,
         })?;
-        for (field, present) in [
-            ("generators", kust.kustomization.generators.is_some()),
-            ("transformers", kust.kustomization.transformers.is_some()),
-            ("validators", kust.kustomization.validators.is_some()),
-        ] {
-            if present {
-                return Err(KustomizeError::Unsupported {
-                    file: kust.file.clone(),
-                    field: field.into(),
-                    reason: "plugins and KRM functions are not run by this renderer; use the built-in fields".into(),
-                });
-            }
+        if kust.kustomization.validators.is_some() {
+            return Err(KustomizeError::Unsupported {
+                file: kust.file.clone(),
+                field: "validators".into(),
+                reason: "validator plugins are not run by this renderer".into(),
+            });
         }
         if kust.kustomization.helm_charts.is_some() || kust.kustomization.helm_chart_inflation_generator.is_some() {
             return Err(KustomizeError::Unsupported {
@@ -195,6 +194,7 @@ impl<'t> Builder<'t> {
                 absorb(&mut acc.resources, resource).map_err(|m| Self::build_err(kust, m))?;
             }
         }
+        super::plugins::run_generators(kust, &files, &mut acc)?;
         for path in k.components.iter().flatten() {
             let dir = join(&kust.dir, path).map_err(|e| self.load_err(path, e.to_string()))?;
             let component = self.enter(&dir)?;
@@ -244,8 +244,7 @@ impl<'t> Builder<'t> {
                     source: Box::new(source),
                 })?;
                 for manifest in manifests {
-                    let mut resource = Resource::new(manifest.object.into_map(), manifest.origin);
-                    resource.origin_annotation = Some(origin_annotation(&file));
+                    let resource = Resource::new(manifest.object.into_map(), manifest.origin);
                     acc.resources.append(resource).map_err(|m| Self::build_err(kust, m))?;
                 }
                 Ok(())
@@ -278,7 +277,10 @@ impl<'t> Builder<'t> {
 }
 
 /// Adds vars, refusing a second var of the same name, as Kustomize does.
-fn merge_vars(into: &mut Vec<super::types::Var>, vars: impl IntoIterator<Item = super::types::Var>) -> Result<(), String> {
+fn merge_vars(
+    into: &mut Vec<super::types::Var>,
+    vars: impl IntoIterator<Item = super::types::Var>,
+) -> Result<(), String> {
     for var in vars {
         if into.iter().any(|v| v.name == var.name) {
             return Err(format!("var '{}' already encountered", var.name));
@@ -288,6 +290,12 @@ fn merge_vars(into: &mut Vec<super::types::Var>, vars: impl IntoIterator<Item = 
     Ok(())
 }
 
-fn origin_annotation(file: &str) -> String {
-    format!("path: {file}\n")
+/// `file` relative to the folder `from` (both tree paths): `../base/cm.yaml`.
+fn relative_path(from: &str, file: &str) -> String {
+    let from: Vec<&str> = from.split('/').filter(|s| !s.is_empty()).collect();
+    let to: Vec<&str> = file.split('/').filter(|s| !s.is_empty()).collect();
+    let common = from.iter().zip(&to).take_while(|(a, b)| a == b).count();
+    let mut parts: Vec<&str> = vec![".."; from.len() - common];
+    parts.extend(&to[common..]);
+    parts.join("/")
 }

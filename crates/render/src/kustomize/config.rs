@@ -167,6 +167,12 @@ struct NameReferenceEntry {
     field_specs: Vec<FieldSpec>,
 }
 
+/// An OpenAPI definition as Kustomize reads it: `{"Schema": {...}}` (Go's field name), or the
+/// schema itself.
+fn schema_of(definition: &serde_json::Value) -> &serde_json::Value {
+    definition.get("Schema").unwrap_or(definition)
+}
+
 fn read_yaml(text: &str, file: &str) -> Result<serde_json::Value, String> {
     use gitops_core::yaml::{ReadOptions, Schema, parse_documents};
     let docs = parse_documents(text, &ReadOptions::default().schema(Schema::Kubectl))
@@ -232,7 +238,7 @@ impl TransformerConfig {
             return Err(format!("unable to parse open API definition from '{file}'"));
         };
         for (name, definition) in &definitions {
-            let properties = definition.get("properties").and_then(serde_json::Value::as_object);
+            let properties = schema_of(definition).get("properties").and_then(serde_json::Value::as_object);
             let looks_like_a_kind = properties
                 .is_some_and(|p| p.contains_key("kind") && p.contains_key("apiVersion") && p.contains_key("metadata"));
             if !looks_like_a_kind {
@@ -254,7 +260,8 @@ impl TransformerConfig {
         depth: usize,
     ) {
         let type_name = type_name.trim_start_matches("#/definitions/");
-        let Some(properties) = definitions.get(type_name).and_then(|d| d.get("properties")).and_then(|p| p.as_object())
+        let Some(properties) =
+            definitions.get(type_name).and_then(|d| schema_of(d).get("properties")).and_then(|p| p.as_object())
         else {
             return;
         };

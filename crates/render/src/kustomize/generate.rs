@@ -185,6 +185,7 @@ pub(crate) fn generate(
         other => return Err(format!("unknown generator behavior {other:?}: use create, merge or replace")),
     });
     resource.needs_hash = !options.disable_name_suffix_hash;
+    resource.generated_by = Some(if secret { "SecretGenerator" } else { "ConfigMapGenerator" });
     Ok(resource)
 }
 
@@ -241,9 +242,7 @@ pub(crate) fn absorb(resources: &mut ResMap, mut generated: Resource) -> Result<
             generated.prefixes.clone_from(&old.prefixes);
             generated.suffixes.clone_from(&old.suffixes);
             generated.origin = old.origin.clone();
-            if generated.origin_annotation.is_none() {
-                generated.origin_annotation.clone_from(&old.origin_annotation);
-            }
+            generated.generated_by = old.generated_by;
             resources.resources[*index] = generated;
             Ok(())
         }

@@ -17,6 +17,7 @@ mod generate;
 mod load;
 mod nameref;
 mod patches;
+mod plugins;
 mod replacements;
 mod resource;
 mod smp_bridge;

@@ -77,8 +77,9 @@ pub(crate) struct Resource {
     /// For generated resources: how to combine with a base's, and whether a hash suffix is due.
     pub(crate) behavior: Option<Behavior>,
     pub(crate) needs_hash: bool,
-    /// The `config.kubernetes.io/origin` value, when `buildMetadata: [originAnnotations]` asks.
-    pub(crate) origin_annotation: Option<String>,
+    /// For generated resources, the built-in generator (`ConfigMapGenerator`, `SecretGenerator`);
+    /// `origin.file` is then the kustomization that configured it.
+    pub(crate) generated_by: Option<&'static str>,
 }
 
 fn str_at<'a>(map: &'a Map<String, Value>, key: &str) -> &'a str {
@@ -95,7 +96,7 @@ impl Resource {
             suffixes: Vec::new(),
             behavior: None,
             needs_hash: false,
-            origin_annotation: None,
+            generated_by: None,
         }
     }
 

@@ -12,20 +12,69 @@ use super::types::{FieldSpec, Image, Replica};
 
 /// `namespace:` — sets the namespace of namespaced objects, the name of `v1` Namespace objects,
 /// RoleBinding subjects named `default`, and the namespace fields the config lists.
+/// Which RoleBinding subjects get the namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Subjects {
+    /// Subjects named `default` (Kustomize's default).
+    DefaultOnly,
+    /// Every ServiceAccount subject.
+    AllServiceAccounts,
+    /// None.
+    None,
+}
+
+/// Options of the namespace transformer beyond the namespace itself.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NamespaceOptions {
+    /// Only set namespaces that are empty.
+    pub(crate) unset_only: bool,
+    pub(crate) subjects: Subjects,
+}
+
+impl Default for NamespaceOptions {
+    fn default() -> Self {
+        NamespaceOptions { unset_only: false, subjects: Subjects::DefaultOnly }
+    }
+}
+
 pub(crate) fn namespace(resources: &mut ResMap, namespace: &str, specs: &[FieldSpec]) -> Result<(), String> {
+    namespace_with(resources, namespace, specs, NamespaceOptions::default())
+}
+
+/// The namespace transformer with its plugin options.
+pub(crate) fn namespace_with(
+    resources: &mut ResMap,
+    namespace: &str,
+    specs: &[FieldSpec],
+    options: NamespaceOptions,
+) -> Result<(), String> {
+    let set = |node: &mut Value| {
+        let empty = node.as_str().is_none_or(str::is_empty);
+        if !options.unset_only || empty {
+            *node = json!(namespace);
+        }
+    };
     for index in 0..resources.resources.len() {
         let resource = &mut resources.resources[index];
         resource.store_previous_id();
         let id = resource.cur_id();
         let api_version = resource.api_version().to_owned();
         if !id.is_cluster_scoped() {
-            resource.set_namespace(namespace);
+            let metadata = resource.metadata_mut();
+            set(metadata.entry("namespace").or_insert_with(|| json!("")));
         }
         let is_binding = matches!(id.kind.as_str(), "RoleBinding" | "ClusterRoleBinding");
         if is_binding && let Some(Value::Array(subjects)) = resource.map.get_mut("subjects") {
             for subject in subjects.iter_mut().filter_map(Value::as_object_mut) {
-                if subject.get("name").and_then(Value::as_str) == Some("default") {
-                    subject.insert("namespace".into(), json!(namespace));
+                let wanted = match options.subjects {
+                    Subjects::DefaultOnly => subject.get("name").and_then(Value::as_str) == Some("default"),
+                    Subjects::AllServiceAccounts => {
+                        subject.get("kind").and_then(Value::as_str) == Some("ServiceAccount")
+                    }
+                    Subjects::None => false,
+                };
+                if wanted {
+                    set(subject.entry("namespace").or_insert_with(|| json!("")));
                 }
             }
         }
@@ -37,7 +86,7 @@ pub(crate) fn namespace(resources: &mut ResMap, namespace: &str, specs: &[FieldS
                 continue;
             }
             apply(&mut resource.map, spec, Some(Create::Scalar), &mut |node| {
-                *node = json!(namespace);
+                set(node);
                 Ok(())
             })
             .map_err(|e| format!("namespace transformation failed: {e}"))?;

@@ -57,7 +57,7 @@ pub(crate) fn run(kust: &KustFile, files: &Files<'_>, acc: &mut Accumulated) -> 
     if let Some(replacements) = k.replacements.as_ref().filter(|r| !r.is_empty()) {
         super::replacements::run(&mut acc.resources, replacements, files).map_err(err)?;
     }
-    Ok(())
+    super::plugins::run_transformers(kust, files, acc)
 }
 
 /// The field specs of one `labels` entry: its own `fields`, the configured `labels` specs, then
