@@ -8,9 +8,10 @@ use gitops_apply::{Applier, ApplierOptions, DirTarget, MemoryTarget, Target};
 use gitops_core::{DiskTree, ManifestSet, Revision};
 use gitops_plan::{Plan, PlanOptions};
 use gitops_render::RenderOptions;
+use gitops_render::kustomize::LoadRestrictor;
 use gitops_source::Repository;
 
-use crate::flags::{Cli, Command, PlanFormat, SourceArgs, TargetArgs};
+use crate::flags::{Cli, Command, LoadRestrictorFlag, PlanFormat, SourceArgs, TargetArgs};
 use crate::output;
 
 /// Where the embedded target keeps its state, relative to the working directory.
@@ -80,7 +81,10 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Reads and renders the source (blocking: Git and rendering run before the async part).
 fn render(source: &SourceArgs, namespace: Option<&str>) -> anyhow::Result<(ManifestSet, Option<Revision>)> {
-    let mut options = RenderOptions::default();
+    let mut options = RenderOptions::default().load_restrictor(match source.load_restrictor {
+        LoadRestrictorFlag::RootOnly => LoadRestrictor::RootOnly,
+        LoadRestrictorFlag::None => LoadRestrictor::None,
+    });
     if let Some(ns) = namespace {
         options = options.namespace(ns);
     }

@@ -40,6 +40,20 @@ pub(crate) struct SourceArgs {
     /// The revision to read with --repo: a branch, tag or commit.
     #[arg(long, value_name = "REV", default_value = "HEAD", requires = "repo")]
     pub(crate) rev: String,
+    /// Which files a kustomization may read, as `kubectl kustomize --load-restrictor`.
+    #[arg(long, value_enum, value_name = "R", default_value = "LoadRestrictionsRootOnly")]
+    pub(crate) load_restrictor: LoadRestrictorFlag,
+}
+
+/// `--load-restrictor` values, spelled as kubectl spells them.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum LoadRestrictorFlag {
+    /// Files must be in or below the kustomization's folder.
+    #[value(name = "LoadRestrictionsRootOnly")]
+    RootOnly,
+    /// Any file in the tree.
+    #[value(name = "LoadRestrictionsNone")]
+    None,
 }
 
 /// Where objects are applied.

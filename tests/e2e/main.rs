@@ -195,6 +195,35 @@ fn invalid_documents_name_file_line_and_field() {
     );
 }
 
+/// `gitops render` on a kustomization prints what `kubectl kustomize` prints (golden from
+/// kubectl v1.37.1), read straight from a Git revision.
+#[test]
+fn render_a_kustomize_overlay_from_git_like_kubectl() {
+    let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/kustomize/368-generator-hash-in-overlay-reference");
+    let repo = Repo::new();
+    let mut stack = vec![fixture.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("fixture") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(&fixture).expect("inside").to_string_lossy().into_owned();
+                repo.write(&format!("app/{rel}"), &std::fs::read_to_string(&path).expect("read"));
+            }
+        }
+    }
+    repo.commit("kustomize app");
+    let build = std::fs::read_to_string(fixture.join("BUILD_PATH")).map(|s| s.trim().to_owned()).unwrap_or_default();
+    let path = if build.is_empty() { "app".to_owned() } else { format!("app/{build}") };
+    let repo_arg = repo.path().to_string_lossy().into_owned();
+    let out = gitops(&["render", &path, "--repo", &repo_arg], repo.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let expected = std::fs::read_to_string(fixture.join("expected.yaml")).expect("golden");
+    assert_eq!(stdout(&out), expected);
+}
+
 #[test]
 fn render_prints_kustomize_style_yaml_and_json() {
     let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/guestbook");

@@ -65,15 +65,11 @@ fn run_case(dir: &Path) -> Outcome {
             match (parse(&actual), parse(&expected)) {
                 (Ok(a), Ok(b)) if a == b => Outcome::ParsedEqual,
                 _ => {
-                    let first = actual
-                        .lines()
-                        .zip(expected.lines())
-                        .enumerate()
-                        .find(|(_, (a, e))| a != e)
-                        .map(|(i, (a, e))| format!("line {}: got {a:?}, want {e:?}", i + 1))
-                        .unwrap_or_else(|| {
-                            format!("{} lines vs {} expected", actual.lines().count(), expected.lines().count())
-                        });
+                    let first =
+                        actual.lines().zip(expected.lines()).enumerate().find(|(_, (a, e))| a != e).map_or_else(
+                            || format!("{} lines vs {} expected", actual.lines().count(), expected.lines().count()),
+                            |(i, (a, e))| format!("line {}: got {a:?}, want {e:?}", i + 1),
+                        );
                     Outcome::Different(first)
                 }
             }

@@ -7,8 +7,11 @@
 //! the `roleRef`'s kind, by namespace, then by having been renamed in the same context (the same
 //! prefixes and suffixes). A unique candidate gives the new name; several different ones are an
 //! error; none leaves the field alone.
+//!
+//! Candidates are found through an index from every previous name to the objects that had it, so
+//! the pass costs time in proportion to the references, not to references × objects.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{Map, Value};
 
@@ -17,32 +20,80 @@ use super::fieldspec::{apply, selects};
 use super::resource::{ResId, ResMap, Resource};
 use super::types::FieldSpec;
 
+/// What the pass needs to know of every resource, computed once.
+struct Known {
+    cur: ResId,
+    cluster: bool,
+}
+
+/// The referrer's facts, taken before its fields are rewritten.
+struct Referrer {
+    index: usize,
+    cur: ResId,
+    cluster: bool,
+    binding_namespaces: BTreeSet<String>,
+    role_ref: Option<(String, String)>,
+}
+
 /// Runs every name-reference rule over every resource.
 pub(crate) fn fix_references(resources: &mut ResMap, rules: &[NameReference]) -> Result<(), String> {
+    let known: Vec<Known> = resources
+        .resources
+        .iter()
+        .map(|r| {
+            let cur = r.cur_id();
+            Known { cluster: cur.is_cluster_scoped(), cur }
+        })
+        .collect();
+    let mut by_previous_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (index, resource) in resources.resources.iter().enumerate() {
+        let names: BTreeSet<&str> = resource.prev_ids.iter().map(|id| id.name.as_str()).collect();
+        for name in names {
+            by_previous_name.entry(name.to_owned()).or_default().push(index);
+        }
+    }
+    // Referrer specs by the kind they select; specs without a kind apply to every kind.
+    let mut by_kind: HashMap<&str, Vec<(&FieldSpec, &FieldSpec)>> = HashMap::new();
+    let mut any_kind: Vec<(&FieldSpec, &FieldSpec)> = Vec::new();
+    for rule in rules {
+        for spec in &rule.referrers {
+            if spec.kind.is_empty() {
+                any_kind.push((&rule.target, spec));
+            } else {
+                by_kind.entry(spec.kind.as_str()).or_default().push((&rule.target, spec));
+            }
+        }
+    }
     for index in 0..resources.resources.len() {
-        let referrer = resources.resources[index].clone();
-        let org_id = referrer.org_id();
-        let candidates = reachable_from(resources, &referrer);
+        let org = resources.resources[index].org_id();
+        let specs: Vec<(&FieldSpec, &FieldSpec)> = by_kind
+            .get(org.kind.as_str())
+            .into_iter()
+            .flatten()
+            .chain(&any_kind)
+            .filter(|(_, spec)| selects(spec, &org))
+            .copied()
+            .collect();
+        if specs.is_empty() {
+            continue;
+        }
+        let referrer = referrer_facts(&resources.resources[index], index, &known);
         let mut map = std::mem::take(&mut resources.resources[index].map);
         let mut result = Ok(());
-        'rules: for rule in rules {
-            for spec in rule.referrers.iter().filter(|s| selects(s, &org_id)) {
-                let context = Context {
-                    referrer: &referrer,
-                    target: &rule.target,
-                    spec,
-                    candidates: &candidates,
-                    all: resources,
-                };
-                let plain = FieldSpec { create: false, ..spec.clone() };
-                if let Err(e) = apply(&mut map, &plain, None, &mut |node| context.set(node)) {
-                    result = Err(format!(
-                        "updating name reference in '{}' field of '{}': {e}",
-                        spec.path,
-                        referrer.cur_id()
-                    ));
-                    break 'rules;
-                }
+        for (target, spec) in specs {
+            let context = Context {
+                referrer: &referrer,
+                affixes: &resources.resources[index],
+                target,
+                spec,
+                all: resources,
+                known: &known,
+                by_previous_name: &by_previous_name,
+            };
+            let plain = FieldSpec { create: false, ..spec.clone() };
+            if let Err(e) = apply(&mut map, &plain, None, &mut |node| context.set(node)) {
+                result = Err(format!("updating name reference in '{}' field of '{}': {e}", spec.path, referrer.cur));
+                break;
             }
         }
         resources.resources[index].map = map;
@@ -51,13 +102,10 @@ pub(crate) fn fix_references(resources: &mut ResMap, rules: &[NameReference]) ->
     Ok(())
 }
 
-/// Indexes of the resources the referrer may refer to: cluster-scoped ones, ones in its
-/// namespace, and, for a RoleBinding, ones in its subjects' namespaces.
-fn reachable_from(resources: &ResMap, referrer: &Resource) -> Vec<usize> {
-    let referrer_id = referrer.cur_id();
+fn referrer_facts(resource: &Resource, index: usize, known: &[Known]) -> Referrer {
     let mut binding_namespaces = BTreeSet::new();
-    if referrer.kind() == "RoleBinding"
-        && let Some(Value::Array(subjects)) = referrer.map.get("subjects")
+    if resource.kind() == "RoleBinding"
+        && let Some(Value::Array(subjects)) = resource.map.get("subjects")
     {
         for subject in subjects {
             if let Some(ns) = subject.get("namespace").and_then(Value::as_str) {
@@ -65,27 +113,22 @@ fn reachable_from(resources: &ResMap, referrer: &Resource) -> Vec<usize> {
             }
         }
     }
-    resources
-        .resources
-        .iter()
-        .enumerate()
-        .filter(|(_, candidate)| {
-            if referrer_id.is_cluster_scoped() {
-                return true;
-            }
-            let id = candidate.cur_id();
-            id.is_cluster_scoped() || id.ns_equals(&referrer_id) || binding_namespaces.contains(candidate.namespace())
-        })
-        .map(|(i, _)| i)
-        .collect()
+    let role_ref = resource
+        .map
+        .get("roleRef")
+        .and_then(|r| Some((r.get("apiGroup")?.as_str()?.to_owned(), r.get("kind")?.as_str()?.to_owned())));
+    Referrer { index, cur: known[index].cur.clone(), cluster: known[index].cluster, binding_namespaces, role_ref }
 }
 
 struct Context<'a> {
-    referrer: &'a Resource,
+    referrer: &'a Referrer,
+    /// The referrer's resource, for its prefixes and suffixes (its map is taken out meanwhile).
+    affixes: &'a Resource,
     target: &'a FieldSpec,
     spec: &'a FieldSpec,
-    candidates: &'a [usize],
     all: &'a ResMap,
+    known: &'a [Known],
+    by_previous_name: &'a HashMap<String, Vec<usize>>,
 }
 
 impl Context<'_> {
@@ -104,15 +147,30 @@ impl Context<'_> {
         }
     }
 
-    fn resources(&self, indexes: &[usize]) -> Vec<&Resource> {
-        indexes.iter().map(|&i| &self.all.resources[i]).collect()
+    /// Resources the referrer can reach that once had `name`: cluster-scoped ones, ones in its
+    /// namespace, and, for a RoleBinding, ones in its subjects' namespaces.
+    fn candidates(&self, name: &str) -> Vec<usize> {
+        let referrer = self.referrer;
+        self.by_previous_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                let k = &self.known[i];
+                referrer.cluster
+                    || k.cluster
+                    || k.cur.ns_equals(&referrer.cur)
+                    || referrer.binding_namespaces.contains(&k.cur.namespace)
+            })
+            .collect()
     }
 
     fn set_scalar(&self, node: &mut Value) -> Result<(), String> {
         let Value::String(old) = node else { return Ok(()) };
-        let candidates = self.resources(self.candidates);
-        if let Some(referral) = self.select(old, candidates, false)? {
-            *node = Value::String(referral.name().to_owned());
+        let candidates = self.candidates(old);
+        if let Some(referral) = self.select(candidates, false)? {
+            *node = Value::String(self.known[referral].cur.name.clone());
         }
         Ok(())
     }
@@ -121,82 +179,69 @@ impl Context<'_> {
         let Some(old) = map.get("name").and_then(Value::as_str).map(str::to_owned) else {
             return Err("path config error; no 'name' field in node".to_owned());
         };
-        let candidates = match map.get("namespace").and_then(Value::as_str) {
-            None => self.resources(self.candidates),
-            Some(ns) => {
-                let all = self.resources(self.candidates);
-                let by_original: Vec<&Resource> = all.iter().copied().filter(|r| r.org_id().namespace == ns).collect();
-                if by_original.is_empty() {
-                    all.into_iter().filter(|r| r.namespace() == ns).collect()
-                } else {
-                    by_original
-                }
-            }
-        };
-        let Some(referral) = self.select(&old, candidates, true)? else { return Ok(()) };
-        if referral.name() == old && referral.namespace().is_empty() {
+        let mut candidates = self.candidates(&old);
+        if let Some(ns) = map.get("namespace").and_then(Value::as_str) {
+            let by_original: Vec<usize> =
+                candidates.iter().copied().filter(|&i| self.all.resources[i].org_id().namespace == ns).collect();
+            candidates = if by_original.is_empty() {
+                candidates.into_iter().filter(|&i| self.known[i].cur.namespace == ns).collect()
+            } else {
+                by_original
+            };
+        }
+        let Some(referral) = self.select(candidates, true)? else { return Ok(()) };
+        let id = &self.known[referral].cur;
+        if id.name == old && id.namespace.is_empty() {
             return Ok(());
         }
-        map.insert("name".into(), Value::String(referral.name().to_owned()));
-        if !referral.namespace().is_empty() {
-            map.insert("namespace".into(), Value::String(referral.namespace().to_owned()));
+        map.insert("name".into(), Value::String(id.name.clone()));
+        if !id.namespace.is_empty() {
+            map.insert("namespace".into(), Value::String(id.namespace.clone()));
         }
         Ok(())
     }
 
-    fn role_ref_kind(&self) -> Option<(String, String)> {
-        if !self.spec.path.ends_with("roleRef/name") {
-            return None;
-        }
-        let role_ref = self.referrer.map.get("roleRef")?;
-        let group = role_ref.get("apiGroup")?.as_str()?.to_owned();
-        let kind = role_ref.get("kind")?.as_str()?.to_owned();
-        Some((group, kind))
-    }
-
-    fn select<'r>(
-        &self,
-        old: &str,
-        candidates: Vec<&'r Resource>,
-        with_namespace: bool,
-    ) -> Result<Option<&'r Resource>, String> {
+    fn select(&self, candidates: Vec<usize>, with_namespace: bool) -> Result<Option<usize>, String> {
         let target = self.target;
-        let role_ref = self.role_ref_kind();
-        let referrer_id = self.referrer.cur_id();
-        let sieved: Vec<&Resource> = candidates
+        let role_ref = if self.spec.path.ends_with("roleRef/name") { self.referrer.role_ref.as_ref() } else { None };
+        let referrer = self.referrer;
+        let sieved: Vec<usize> = candidates
             .into_iter()
-            .filter(|r| r.previous_name_matches(old))
-            .filter(|r| r.prev_ids.iter().any(|id| id.selected_by(&target.group, &target.version, &target.kind)))
-            .filter(|r| match &role_ref {
-                Some((group, kind)) => r.prev_ids.iter().any(|id| id.selected_by(group, "", kind)),
-                None => true,
-            })
-            .filter(|r| {
-                referrer_id.is_cluster_scoped() || {
-                    let id: ResId = r.cur_id();
-                    id.is_cluster_scoped() || r.kind() == "ServiceAccount" || referrer_id.ns_equals(&id)
-                }
+            .filter(|&i| {
+                let r = &self.all.resources[i];
+                let k = &self.known[i];
+                r.prev_ids.iter().any(|id| id.selected_by(&target.group, &target.version, &target.kind))
+                    && role_ref.is_none_or(|(group, kind)| r.prev_ids.iter().any(|id| id.selected_by(group, "", kind)))
+                    && (referrer.cluster
+                        || k.cluster
+                        || k.cur.kind == "ServiceAccount"
+                        || referrer.cur.ns_equals(&k.cur))
             })
             .collect();
-        if sieved.len() == 1 {
-            return Ok(Some(sieved[0]));
+        if let [one] = sieved.as_slice() {
+            return Ok(Some(*one));
         }
-        let mut narrowed: Vec<&Resource> =
-            sieved.into_iter().filter(|r| r.affixes_match(self.referrer, true)).collect();
+        let affix = |i: usize, allow_empty: bool| {
+            let other = if i == referrer.index { self.affixes } else { &self.all.resources[i] };
+            other.affixes_match(self.affixes, allow_empty)
+        };
+        let mut narrowed: Vec<usize> = sieved.into_iter().filter(|&i| affix(i, true)).collect();
         if narrowed.len() > 1 {
-            narrowed.retain(|r| r.affixes_match(self.referrer, false));
+            narrowed.retain(|&i| affix(i, false));
         }
         match narrowed.as_slice() {
             [] => Ok(None),
-            [one] => Ok(Some(one)),
+            [one] => Ok(Some(*one)),
             [first, rest @ ..] => {
-                let same = rest
-                    .iter()
-                    .all(|r| r.name() == first.name() && (!with_namespace || r.namespace() == first.namespace()));
+                let first_id = &self.known[*first].cur;
+                let same = rest.iter().all(|&i| {
+                    let id = &self.known[i].cur;
+                    id.name == first_id.name && (!with_namespace || id.namespace == first_id.namespace)
+                });
                 if same {
-                    Ok(Some(first))
+                    Ok(Some(*first))
                 } else {
-                    let ids: Vec<String> = narrowed.iter().map(|r| r.cur_id().to_string()).collect();
+                    let ids: Vec<String> = narrowed.iter().map(|&i| self.known[i].cur.to_string()).collect();
                     Err(format!("found multiple possible referrals: {}", ids.join(", ")))
                 }
             }

@@ -37,6 +37,12 @@ impl ResId {
             && (kind.is_empty() || kind == self.kind)
     }
 
+    /// A key equal for exactly the ids [`ResId::same_object`] calls equal, for hashing.
+    pub(crate) fn object_key(&self) -> (String, String, String, String, String) {
+        let namespace = if self.is_cluster_scoped() { String::new() } else { self.effective_namespace().to_owned() };
+        (self.group.clone(), self.version.clone(), self.kind.clone(), self.name.clone(), namespace)
+    }
+
     /// Two ids name the same object for Kustomize (namespaces compared effectively).
     pub(crate) fn same_object(&self, other: &ResId) -> bool {
         self.group == other.group
@@ -161,11 +167,6 @@ impl Resource {
         self.prev_ids.push(id);
     }
 
-    /// Whether any previous id (or, for never-renamed resources, nothing) has this name.
-    pub(crate) fn previous_name_matches(&self, name: &str) -> bool {
-        self.prev_ids.iter().any(|id| id.name == name)
-    }
-
     pub(crate) fn labels(&self) -> Map<String, Value> {
         self.metadata().and_then(|m| m.get("labels")).and_then(Value::as_object).cloned().unwrap_or_default()
     }
@@ -210,7 +211,22 @@ impl ResMap {
         Ok(())
     }
 
+    /// Appends many resources; duplicates are found with one hash set, not a scan per resource.
     pub(crate) fn append_all(&mut self, other: ResMap) -> Result<(), String> {
-        other.resources.into_iter().try_for_each(|r| self.append(r))
+        let mut seen: std::collections::HashSet<_> = self.resources.iter().map(|r| r.cur_id().object_key()).collect();
+        for resource in other.resources {
+            let id = resource.cur_id();
+            if !seen.insert(id.object_key()) {
+                return Err(format!("may not add resource with an already registered id: {id}"));
+            }
+            self.resources.push(resource);
+        }
+        Ok(())
+    }
+
+    /// The first id that two resources share, if any.
+    pub(crate) fn first_duplicate(&self) -> Option<ResId> {
+        let mut seen = std::collections::HashSet::new();
+        self.resources.iter().map(Resource::cur_id).find(|id| !seen.insert(id.object_key()))
     }
 }

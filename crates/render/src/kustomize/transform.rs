@@ -91,11 +91,9 @@ pub(crate) fn namespace_with(
             })
             .map_err(|e| format!("namespace transformation failed: {e}"))?;
         }
-        let id = resources.resources[index].cur_id();
-        let clashes = resources.resources.iter().filter(|r| r.cur_id().same_object(&id)).count();
-        if clashes != 1 {
-            return Err(format!("namespace transformation produces ID conflict: {id}"));
-        }
+    }
+    if let Some(id) = resources.first_duplicate() {
+        return Err(format!("namespace transformation produces ID conflict: {id}"));
     }
     Ok(())
 }
