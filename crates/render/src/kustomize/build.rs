@@ -106,11 +106,7 @@ impl<'t> Builder<'t> {
         let mut resources = acc.resources.resources;
         sort::sort(&mut resources, kust.kustomization.sort_options.as_ref()).map_err(err)?;
         let build_metadata = kust.kustomization.build_metadata.as_deref().unwrap_or_default();
-        for option in build_metadata {
-            if !["originAnnotations", "transformerAnnotations", "managedByLabel"].contains(&option.as_str()) {
-                return Err(Self::build_err(&kust, format!("unknown buildMetadata option {option:?}")));
-            }
-        }
+        // Unknown buildMetadata values are ignored, as Kustomize ignores them.
         if build_metadata.iter().any(|o| o == "managedByLabel") {
             let labels =
                 [("app.kubernetes.io/managed-by".to_owned(), "kustomize-v5.8.1".to_owned())].into_iter().collect();

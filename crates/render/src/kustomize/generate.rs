@@ -178,11 +178,11 @@ pub(crate) fn generate(
     if options.immutable {
         resource.map.insert("immutable".into(), json!(true));
     }
+    // Kustomize reads an unknown behavior as `create`.
     resource.behavior = Some(match args.behavior.as_deref().unwrap_or("") {
-        "" | "create" => Behavior::Create,
         "merge" => Behavior::Merge,
         "replace" => Behavior::Replace,
-        other => return Err(format!("unknown generator behavior {other:?}: use create, merge or replace")),
+        _ => Behavior::Create,
     });
     resource.needs_hash = !options.disable_name_suffix_hash;
     resource.generated_by = Some(if secret { "SecretGenerator" } else { "ConfigMapGenerator" });

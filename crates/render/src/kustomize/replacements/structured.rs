@@ -49,7 +49,7 @@ pub(super) fn set_in_structured_data(
     }
     let serialized = match original.trim_start().chars().next() {
         Some('{' | '[') => go_json(&document, original.contains('\n') && original.contains("  ")),
-        _ => to_string(&document, &EmitOptions::default().sort_keys(false)).trim().to_owned(),
+        _ => to_string(&document, &EmitOptions::default().sort_keys(false).width(usize::MAX)).trim().to_owned(),
     };
     match at_mut(root, &steps) {
         Some(node) => {
