@@ -17,6 +17,9 @@ pub(crate) struct TransformerConfig {
     pub(crate) var_reference: Vec<FieldSpec>,
     pub(crate) images: Vec<FieldSpec>,
     pub(crate) replicas: Vec<FieldSpec>,
+    /// Whether anything was added to the defaults; merging an untouched configuration into
+    /// another adds nothing, and is skipped (it is quadratic in the ~300 default specs).
+    pub(crate) customized: bool,
 }
 
 /// Objects of kind `target` are referred to by name at `referrers`.
@@ -183,6 +186,7 @@ fn read_yaml(text: &str, file: &str) -> Result<serde_json::Value, String> {
 impl TransformerConfig {
     /// Merges a `configurations` file into this configuration.
     pub(crate) fn merge_file(&mut self, text: &str, file: &str) -> Result<(), String> {
+        self.customized = true;
         let value = read_yaml(text, file)?;
         if value.is_null() {
             return Ok(());
@@ -207,6 +211,10 @@ impl TransformerConfig {
 
     /// Merges another configuration (a base's) into this one.
     pub(crate) fn merge(&mut self, other: &TransformerConfig) {
+        if !other.customized {
+            return;
+        }
+        self.customized = true;
         let lists = [
             (&mut self.name_prefix, &other.name_prefix),
             (&mut self.name_suffix, &other.name_suffix),
@@ -233,6 +241,7 @@ impl TransformerConfig {
     /// `x-kubernetes-object-ref-*`, `x-kubernetes-annotation`, `x-kubernetes-label-selector` and
     /// `x-kubernetes-identity` extensions.
     pub(crate) fn merge_crd_file(&mut self, text: &str, file: &str) -> Result<(), String> {
+        self.customized = true;
         let value = read_yaml(text, file)?;
         let serde_json::Value::Object(definitions) = value else {
             return Err(format!("unable to parse open API definition from '{file}'"));
