@@ -197,8 +197,9 @@ impl DiskTree {
     }
 
     /// A tree for a local path: rooted at the nearest enclosing folder that holds `.git` (so an
-    /// overlay can reach `../base` inside its repository), or at the path itself. Returns the
-    /// tree and the path relative to its root.
+    /// overlay can reach `../base` inside its repository); outside any repository, at the current
+    /// working directory when it contains the path, else at the path itself. Reads never leave
+    /// that root. Returns the tree and the path relative to its root.
     ///
     /// ```
     /// use gitops_core::DiskTree;
@@ -215,7 +216,13 @@ impl DiskTree {
         let real =
             given.canonicalize().map_err(|source| TreeError::Io { path: given.display().to_string(), source })?;
         let start = if real.is_dir() { real.as_path() } else { real.parent().unwrap_or(&real) };
-        let root = start.ancestors().find(|dir| dir.join(".git").exists()).unwrap_or(start).to_path_buf();
+        let cwd = std::env::current_dir().ok().and_then(|d| d.canonicalize().ok());
+        let root = start
+            .ancestors()
+            .find(|dir| dir.join(".git").exists())
+            .or_else(|| cwd.as_deref().filter(|cwd| start.starts_with(cwd)))
+            .unwrap_or(start)
+            .to_path_buf();
         let relative = real.strip_prefix(&root).unwrap_or(Path::new("")).to_string_lossy().replace('\\', "/");
         Ok((DiskTree::new(&root)?, relative))
     }

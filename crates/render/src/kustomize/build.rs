@@ -227,8 +227,14 @@ impl<'t> Builder<'t> {
                 reason: "remote resources need a resolver; none is configured".into(),
             });
         }
-        let full = join(&kust.dir, path).map_err(|e| self.load_err(path, e.to_string()))?;
-        let stat = self.tree.stat(&full).map_err(|e| self.load_err(path, e.to_string()))?;
+        let tree_err = |e: gitops_core::tree::TreeError| KustomizeError::Load {
+            path: path.to_owned(),
+            message: "cannot be read".into(),
+            chain: self.chain(),
+            source: Some(Box::new(e)),
+        };
+        let full = join(&kust.dir, path).map_err(tree_err)?;
+        let stat = self.tree.stat(&full).map_err(tree_err)?;
         match stat.map(|s| s.kind) {
             Some(EntryKind::File) => {
                 let files = self.files(kust);
