@@ -13,20 +13,23 @@
 //! 4. A scalar target keeps its own type and takes the value's text (an int written into a
 //!    string field becomes `"5432"`, into an int field `5432`); a created field has no type
 //!    until Kustomize prints it, so it reads back as what its text says (`5432` an int, `true` a
-//!    bool). Mappings and sequences are replaced whole.
+//!    bool). A text that does not read as the field's type (`hello` into `replicas`) is an
+//!    error, as Kustomize fails when it prints the object. Mappings and sequences are replaced
+//!    whole.
 //!
 //! Kustomize prints annotation values as strings, so values written under
 //! `metadata.annotations` are turned into strings here.
 
 mod nodepath;
 mod structured;
+mod v3yaml;
 
 use gitops_core::yaml::{ReadOptions, Schema, parse_documents};
 use regex::Regex;
 use serde_json::Value;
 
-pub(crate) use self::nodepath::{at, lookup, scalar_text, split_field_path, split_legacy_indices};
 use self::nodepath::{Kind, Leaf, Matcher, WalkError, resolve_untagged};
+pub(crate) use self::nodepath::{at, lookup, scalar_text, split_field_path, split_legacy_indices};
 use super::build::Files;
 use super::patches::matches_selector;
 use super::resource::{ResId, ResMap, Resource};
@@ -134,9 +137,7 @@ fn typed(tag: Tag, text: &str, strict: bool) -> Result<Value, String> {
     match (fits, strict) {
         (true, _) => Ok(resolved),
         (false, false) => Ok(Value::String(text.to_owned())),
-        (false, true) => {
-            Err(format!("yaml: cannot decode {} `{text}` as a {}", Tag::of(&resolved).name(), tag.name()))
-        }
+        (false, true) => Err(format!("yaml: cannot decode {} `{text}` as a {}", Tag::of(&resolved).name(), tag.name())),
     }
 }
 
@@ -299,12 +300,13 @@ fn source_display(source: &SourceSelector) -> String {
 
 /// Kustomize's `selectSourceNode`: exactly one resource with an id the selector picks.
 fn select_source(resources: &ResMap, source: &SourceSelector) -> Result<usize, String> {
+    // Namespaces compare with an empty one read as `default`.
+    let namespace = text(source.namespace.as_ref());
+    let wanted_namespace = if namespace == "default" { "" } else { namespace };
     let selects = |id: &ResId| {
         let want = |field: Option<&String>, have: &str| text(field).is_empty() || text(field) == have;
-        let namespace = text(source.namespace.as_ref());
         want(source.name.as_ref(), &id.name)
-            && (namespace.is_empty()
-                || (if namespace == "default" { "" } else { namespace }) == (if id.namespace == "default" { "" } else { &id.namespace }))
+            && (namespace.is_empty() || wanted_namespace == if id.namespace == "default" { "" } else { &id.namespace })
             && want(source.group.as_ref(), &id.group)
             && want(source.version.as_ref(), &id.version)
             && want(source.kind.as_ref(), &id.kind)
@@ -356,10 +358,9 @@ impl IdRegex {
 
 /// Whether the resource's labels and annotations satisfy the selector's (empty ones do).
 fn matches_metadata(resource: &Resource, selector: &Selector) -> Result<bool, String> {
-    for (wanted, have) in [
-        (&selector.annotation_selector, resource.annotations()),
-        (&selector.label_selector, resource.labels()),
-    ] {
+    for (wanted, have) in
+        [(&selector.annotation_selector, resource.annotations()), (&selector.label_selector, resource.labels())]
+    {
         if let Some(wanted) = wanted.as_deref().filter(|s| !s.is_empty())
             && !matches_selector(wanted, &string_map(&have))?
         {
@@ -378,7 +379,8 @@ fn apply_target(resources: &mut ResMap, payload: &Payload, target: &TargetSelect
     };
     let regex_err = |e: String| format!("error creating target selector: {e}");
     let selector = IdRegex::new(select).map_err(regex_err)?;
-    let rejects: Vec<IdRegex> = target.reject.iter().flatten().map(IdRegex::new).collect::<Result<_, _>>().map_err(regex_err)?;
+    let rejects: Vec<IdRegex> =
+        target.reject.iter().flatten().map(IdRegex::new).collect::<Result<_, _>>().map_err(regex_err)?;
     let options = target.options.clone().unwrap_or_default();
     for resource in &mut resources.resources {
         if !matches_metadata(resource, select)? {
@@ -409,7 +411,12 @@ fn apply_target(resources: &mut ResMap, payload: &Payload, target: &TargetSelect
 }
 
 /// Kustomize's `copyValueToTarget` for one field path.
-fn copy_to_field(resource: &mut Resource, payload: &Payload, field_path: &str, options: &FieldOptions) -> Result<(), String> {
+fn copy_to_field(
+    resource: &mut Resource,
+    payload: &Payload,
+    field_path: &str,
+    options: &FieldOptions,
+) -> Result<(), String> {
     let create = options.create.then(|| payload.kind());
     let path = split_field_path(field_path);
     let delimiter = options.delimiter.as_deref().filter(|d| !d.is_empty()).map(|d| (d, options.index));

@@ -136,16 +136,17 @@ fn value_of(resources: &ResMap, var: &Var) -> Result<VarValue, String> {
             && (namespace.is_empty()
                 || (!(current && id.is_cluster_scoped()) && effective(&id.namespace) == effective(namespace)))
     };
-    let matched: Vec<_> = resources
-        .resources
-        .iter()
-        .filter(|r| ids(r).iter().enumerate().any(|(i, id)| names(id, i == 0)))
-        .collect();
+    let matched: Vec<_> =
+        resources.resources.iter().filter(|r| ids(r).iter().enumerate().any(|(i, id)| names(id, i == 0))).collect();
     let resource = match matched.as_slice() {
         [one] => *one,
         [] => return Err(format!("var '{}' cannot be mapped to a field in the set of known resources", display(var))),
         more => {
-            return Err(format!("found {} resId matches for var {} (unable to disambiguate)", more.len(), display(var)));
+            return Err(format!(
+                "found {} resId matches for var {} (unable to disambiguate)",
+                more.len(),
+                display(var)
+            ));
         }
     };
     let not_found = || format!("field specified in var '{}' not found in corresponding resource", display(var));
@@ -190,6 +191,32 @@ fn substitute(node: &mut Value, values: &HashMap<&str, VarValue>, annotations: b
     Ok(())
 }
 
+/// What a `$` starts (kyaml's `tryReadVariableName`), and how many bytes after the `$` it takes.
+enum Dollar<'a> {
+    /// `$$`: a `$`.
+    Escaped,
+    /// `$(NAME)`.
+    Reference(&'a str),
+    /// Anything else, kept as written.
+    Literal(&'a str),
+}
+
+/// Reads what follows the `$` that `text` starts with (there is at least one more character).
+fn read_dollar(text: &str) -> (Dollar<'_>, usize) {
+    let rest = &text[1..];
+    if rest.starts_with('$') {
+        return (Dollar::Escaped, 1);
+    }
+    if rest.starts_with('(') {
+        return match rest.find(')') {
+            Some(close) => (Dollar::Reference(&rest[1..close]), close + 1),
+            None => (Dollar::Literal(&text[..2]), 1),
+        };
+    }
+    let width = rest.chars().next().map_or(1, char::len_utf8);
+    (Dollar::Literal(&text[..=width]), width)
+}
+
 /// Kustomize's `DoReplacements`: `$(NAME)` → the var's value, `$$` → `$`, the rest as written.
 /// A string that is exactly one `$(NAME)` becomes the typed value.
 fn expand(input: &str, values: &HashMap<&str, VarValue>, as_string: bool) -> Value {
@@ -199,41 +226,24 @@ fn expand(input: &str, values: &HashMap<&str, VarValue>, as_string: bool) -> Val
     while cursor < bytes.len() {
         if bytes[cursor] == b'$' && cursor + 1 < bytes.len() {
             out.push_str(&input[checkpoint..cursor]);
-            let rest = &input[cursor + 1..];
-            let advance = match rest.as_bytes()[0] {
-                b'$' => {
-                    out.push('$');
-                    1
-                }
-                b'(' => match rest[1..].find(')') {
-                    Some(offset) => {
-                        let name = &rest[1..=offset];
-                        let value = values.get(name);
-                        if input.len() == name.len() + 3 {
-                            return value.and_then(|v| v.whole(as_string)).unwrap_or_else(|| Value::String(input.to_owned()));
-                        }
-                        match value.and_then(VarValue::display) {
-                            Some(text) => out.push_str(&text),
-                            None => {
-                                out.push_str("$(");
-                                out.push_str(name);
-                                out.push(')');
-                            }
-                        }
-                        offset + 2
+            let (dollar, advance) = read_dollar(&input[cursor..]);
+            match dollar {
+                Dollar::Escaped => out.push('$'),
+                Dollar::Literal(text) => out.push_str(text),
+                Dollar::Reference(name) => {
+                    let value = values.get(name);
+                    if input.len() == name.len() + 3 {
+                        return value
+                            .and_then(|v| v.whole(as_string))
+                            .unwrap_or_else(|| Value::String(input.to_owned()));
                     }
-                    None => {
-                        out.push_str("$(");
-                        1
+                    if let Some(text) = value.and_then(VarValue::display) {
+                        out.push_str(&text);
+                    } else {
+                        out.push_str(&input[cursor..=cursor + advance]);
                     }
-                },
-                _ => {
-                    let c = rest.chars().next().expect("the rest is not empty");
-                    out.push('$');
-                    out.push(c);
-                    c.len_utf8()
                 }
-            };
+            }
             cursor += advance;
             checkpoint = cursor + 1;
         }
@@ -291,8 +301,10 @@ mod tests {
 
     #[test]
     fn vars_print_as_kustomize() {
-        let var: Var = serde_json::from_value(json!({"name": "GHOST", "objref": {"kind": "Service", "name": "ghost", "apiVersion": "v1"}}))
-            .expect("var");
+        let var: Var = serde_json::from_value(
+            json!({"name": "GHOST", "objref": {"kind": "Service", "name": "ghost", "apiVersion": "v1"}}),
+        )
+        .expect("var");
         assert_eq!(display(&var), "{GHOST Service.v1.[noGrp] {metadata.name}}");
     }
 }

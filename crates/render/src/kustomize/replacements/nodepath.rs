@@ -226,7 +226,11 @@ pub(crate) fn lookup(root: &Value, path: &[String]) -> Result<Option<Vec<Step>>,
             return Err("wildcard is not supported in PathGetter".into());
         } else if is_list_index(part) {
             let (key, value) = split_index_name_value(part)?;
-            elements(node)?.iter().enumerate().find(|(_, item)| element_matches(item, key, value)).map(|(i, v)| (Step::Index(i), v))
+            elements(node)?
+                .iter()
+                .enumerate()
+                .find(|(_, item)| element_matches(item, key, value))
+                .map(|(i, v)| (Step::Index(i), v))
         } else {
             match node {
                 Value::Null => None,
@@ -325,7 +329,7 @@ impl<'v> Matcher<'v> {
         if let Some(index) = atoi(first).and_then(|i| usize::try_from(i).ok()) {
             self.index(node, index, rest)
         } else if is_list_index(first) {
-            self.list_entry(node, first, rest, true)
+            self.list_entry(node, first, rest)
         } else if first == "*" {
             match node {
                 Value::Null => Ok(()),
@@ -397,7 +401,7 @@ impl<'v> Matcher<'v> {
         self.walk(item, rest, created)
     }
 
-    fn list_entry(&mut self, node: &mut Value, part: &str, rest: &[String], retry: bool) -> Result<(), WalkError> {
+    fn list_entry(&mut self, node: &mut Value, part: &str, rest: &[String]) -> Result<(), WalkError> {
         let (key, pattern) = split_index_name_value(part).map_err(WalkError::Path)?;
         let regex = Regex::new(pattern).map_err(|e| WalkError::Path(e.to_string()))?;
         let items = match node {
@@ -412,29 +416,44 @@ impl<'v> Matcher<'v> {
         };
         let before = self.count;
         for item in items.iter_mut() {
-            if key.is_empty() {
-                // A primitive entry is itself the match; the rest of the path is not walked.
-                if regex.is_match(&printed(item)) {
-                    self.count += 1;
-                    let leaf = Leaf { created: false, detached: self.detached };
-                    (self.visit)(item, leaf).map_err(WalkError::Visit)?;
-                }
-            } else if let Some(field) = item.as_object().and_then(|m| m.get(key))
-                && regex.is_match(&printed(field))
-            {
-                self.walk(item, rest, false)?;
-            }
+            self.list_item(item, key, &regex, rest, false)?;
         }
-        if self.count > before || self.create.is_none() || !retry {
+        if self.count > before || self.create.is_none() {
             return Ok(());
         }
+        // Nothing matched: append an entry that does (a scalar, or a mapping holding the key).
         let entry = if key.is_empty() {
             resolve_untagged(pattern)
         } else {
             Value::Object([(key.to_owned(), resolve_untagged(pattern))].into_iter().collect())
         };
         items.push(entry);
-        self.list_entry(node, part, rest, false)
+        let appended = items.last_mut().expect("an entry was just appended");
+        self.list_item(appended, key, &regex, rest, true)
+    }
+
+    /// One entry of a `[key=regex]` step: a primitive entry is itself the match (the rest of the
+    /// path is not walked); a mapping is walked on when its `key` field matches.
+    fn list_item(
+        &mut self,
+        item: &mut Value,
+        key: &str,
+        regex: &Regex,
+        rest: &[String],
+        created: bool,
+    ) -> Result<(), WalkError> {
+        if key.is_empty() {
+            if regex.is_match(&printed(item)) {
+                self.count += 1;
+                let leaf = Leaf { created, detached: self.detached };
+                (self.visit)(item, leaf).map_err(WalkError::Visit)?;
+            }
+            return Ok(());
+        }
+        if item.as_object().and_then(|m| m.get(key)).is_some_and(|field| regex.is_match(&printed(field))) {
+            self.walk(item, rest, false)?;
+        }
+        Ok(())
     }
 }
 
@@ -457,8 +476,14 @@ mod tests {
 
     #[test]
     fn splits_like_kyaml() {
-        assert_eq!(parts("spec.template.spec.containers.0.image"), ["spec", "template", "spec", "containers", "0", "image"]);
-        assert_eq!(parts("spec.containers.[name=com.foo.app].image"), ["spec", "containers", "[name=com.foo.app]", "image"]);
+        assert_eq!(
+            parts("spec.template.spec.containers.0.image"),
+            ["spec", "template", "spec", "containers", "0", "image"]
+        );
+        assert_eq!(
+            parts("spec.containers.[name=com.foo.app].image"),
+            ["spec", "containers", "[name=com.foo.app]", "image"]
+        );
         assert_eq!(parts("metadata.annotations.[a.b.c]"), ["metadata", "annotations", "a.b.c"]);
         assert_eq!(parts(r"data.config\.json.database.host"), ["data", "config.json", "database", "host"]);
         assert_eq!(parts(".a.b"), ["a", "b"]);

@@ -4,11 +4,10 @@
 //!
 //! JSON comes back as Go's `encoding/json` prints it: keys sorted, `<`, `>` and `&` escaped, and
 //! indented by two spaces when the original text had line breaks and double spaces. YAML comes
-//! back in this crate's emitter style with the document's key order; Kustomize's own printer
-//! would also keep the original's quoting, flow collections and comments, which the JSON values
-//! walked here no longer hold (see `docs/kustomize.md`).
+//! back as kyaml prints it (see [`super::v3yaml`]).
 
-use gitops_core::yaml::{EmitOptions, to_string};
+use std::fmt::Write as _;
+
 use serde_json::Value;
 
 use super::nodepath::{Kind, Matcher, Visit, at, at_mut, lookup, parse_scalar};
@@ -49,7 +48,7 @@ pub(super) fn set_in_structured_data(
     }
     let serialized = match original.trim_start().chars().next() {
         Some('{' | '[') => go_json(&document, original.contains('\n') && original.contains("  ")),
-        _ => to_string(&document, &EmitOptions::default().sort_keys(false).width(usize::MAX)).trim().to_owned(),
+        _ => super::v3yaml::print(&document, &original).trim().to_owned(),
     };
     match at_mut(root, &steps) {
         Some(node) => {
@@ -130,8 +129,9 @@ fn write_json_string(out: &mut String, s: &str) {
             '\t' => out.push_str("\\t"),
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
-            '<' | '>' | '&' | '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", u32::from(c))),
-            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c if u32::from(c) < 0x20 || matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}') => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
             c => out.push(c),
         }
     }
