@@ -85,6 +85,7 @@ fn render(source: &SourceArgs, namespace: Option<&str>) -> anyhow::Result<(Manif
         LoadRestrictorFlag::RootOnly => LoadRestrictor::RootOnly,
         LoadRestrictorFlag::None => LoadRestrictor::None,
     });
+    options = options.remote(std::sync::Arc::new(crate::remote::SourceResolver));
     if let Some(ns) = namespace {
         options = options.namespace(ns);
     }

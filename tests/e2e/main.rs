@@ -224,6 +224,35 @@ fn render_a_kustomize_overlay_from_git_like_kubectl() {
     assert_eq!(stdout(&out), expected);
 }
 
+/// A kustomization can name a remote base by URL (`file://` repositories here), pinned to a tag.
+#[test]
+fn kustomize_remote_base_pinned_to_a_tag() {
+    let library = Repo::new();
+    library.write("base/kustomization.yaml", "resources:\n- cm.yaml\n");
+    library
+        .write("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  version: one\n");
+    library.commit("v1");
+    library.git(&["tag", "v1"]);
+    library
+        .write("base/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: shared\ndata:\n  version: two\n");
+    library.commit("v2");
+    let app = tempfile::tempdir().expect("tempdir");
+    let url = format!("file://{}//base?ref=v1", library.path().display());
+    std::fs::write(app.path().join("kustomization.yaml"), format!("namePrefix: app-\nresources:\n- {url}\n"))
+        .expect("write");
+    let out = gitops(&["render", "."], app.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "apiVersion: v1\ndata:\n  version: one\nkind: ConfigMap\nmetadata:\n  name: app-shared\n");
+    std::fs::write(
+        app.path().join("kustomization.yaml"),
+        "resources:\n- https://example.invalid/org/repo//base?ref=v1\n",
+    )
+    .expect("write");
+    let out = gitops(&["render", "."], app.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("only file:// repositories"), "{}", stderr(&out));
+}
+
 #[test]
 fn render_prints_kustomize_style_yaml_and_json() {
     let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/guestbook");

@@ -18,6 +18,8 @@ pub struct RenderOptions {
     pub recursive: bool,
     /// Which files a kustomization may read (default: its own folder and below).
     pub load_restrictor: LoadRestrictor,
+    /// Fetches remote Kustomize resources (Git URLs); without one they are an error.
+    pub remote: Option<std::sync::Arc<dyn crate::kustomize::RemoteResolver>>,
 }
 
 impl Default for RenderOptions {
@@ -28,6 +30,7 @@ impl Default for RenderOptions {
             budget: Budget::default(),
             recursive: true,
             load_restrictor: LoadRestrictor::RootOnly,
+            remote: None,
         }
     }
 }
@@ -65,6 +68,13 @@ impl RenderOptions {
     #[must_use]
     pub fn load_restrictor(mut self, restrictor: LoadRestrictor) -> Self {
         self.load_restrictor = restrictor;
+        self
+    }
+
+    /// Sets the resolver for remote Kustomize resources.
+    #[must_use]
+    pub fn remote(mut self, resolver: std::sync::Arc<dyn crate::kustomize::RemoteResolver>) -> Self {
+        self.remote = Some(resolver);
         self
     }
 

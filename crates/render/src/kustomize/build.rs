@@ -34,6 +34,8 @@ pub(crate) struct Builder<'t> {
     pub(crate) options: &'t RenderOptions,
     /// The kustomization folders being built, outermost first.
     pub(crate) stack: Vec<String>,
+    /// The remote repositories being built, outermost first (a URL twice is a cycle).
+    pub(crate) remotes: Vec<String>,
 }
 
 /// Reads files for one kustomization, within its load restrictions.
@@ -192,6 +194,13 @@ impl<'t> Builder<'t> {
         }
         super::plugins::run_generators(kust, &files, &mut acc)?;
         for path in k.components.iter().flatten() {
+            if super::remote::looks_remote(path) && !self.tree.exists(&join(&kust.dir, path).unwrap_or_default()) {
+                return Err(KustomizeError::Unsupported {
+                    file: kust.file.clone(),
+                    field: format!("components: {path}"),
+                    reason: "remote components are not supported yet".into(),
+                });
+            }
             let dir = join(&kust.dir, path).map_err(|e| self.load_err(path, e.to_string()))?;
             let component = self.enter(&dir)?;
             if !component.kustomization.is_component() {
@@ -209,6 +218,48 @@ impl<'t> Builder<'t> {
         Ok(acc)
     }
 
+    /// Builds a remote kustomization (a resource, or a component when `component` is set) with
+    /// the configured resolver, in a builder of its own over the fetched tree.
+    fn accumulate_remote(
+        &mut self,
+        kust: &KustFile,
+        entry: &str,
+        component: bool,
+    ) -> Result<Accumulated, KustomizeError> {
+        let repo = super::remote::parse_remote(entry).map_err(|m| Self::build_err(kust, m))?;
+        let Some(resolver) = self.options.remote.clone() else {
+            return Err(KustomizeError::Unsupported {
+                file: kust.file.clone(),
+                field: format!("resources: {entry}"),
+                reason: "remote resources need a resolver; none is configured".into(),
+            });
+        };
+        let key = format!("{}@{}", repo.url, repo.reference.as_deref().unwrap_or(""));
+        if self.remotes.contains(&key) {
+            let mut chain = self.remotes.clone();
+            chain.push(key);
+            return Err(KustomizeError::Cycle { chain });
+        }
+        let tree = resolver.fetch(&repo).map_err(|message| KustomizeError::Load {
+            path: entry.to_owned(),
+            message,
+            chain: self.chain(),
+            source: None,
+        })?;
+        let mut remotes = self.remotes.clone();
+        remotes.push(key);
+        let mut sub = Builder { tree: &*tree, options: self.options, stack: Vec::new(), remotes };
+        let remote_kust = sub.enter(&repo.path)?;
+        if remote_kust.kustomization.is_component() != component {
+            return Err(Self::build_err(kust, format!("unexpected kind of kustomization at {entry}")));
+        }
+        let mut result = sub.accumulate(&remote_kust, Accumulated::empty())?;
+        for resource in &mut result.resources.resources {
+            resource.origin.file = format!("{}//{}", repo.url, resource.origin.file);
+        }
+        Ok(result)
+    }
+
     fn load_err(&self, path: &str, message: String) -> KustomizeError {
         KustomizeError::Load { path: path.to_owned(), message, chain: self.chain(), source: None }
     }
@@ -220,12 +271,11 @@ impl<'t> Builder<'t> {
         path: &str,
         acc: &mut Accumulated,
     ) -> Result<(), KustomizeError> {
-        if path.contains("://") || path.starts_with("git@") || path.starts_with("github.com/") {
-            return Err(KustomizeError::Unsupported {
-                file: kust.file.clone(),
-                field: format!("resources: {path}"),
-                reason: "remote resources need a resolver; none is configured".into(),
-            });
+        if super::remote::looks_remote(path) && !self.tree.exists(&join(&kust.dir, path).unwrap_or_default()) {
+            let result = self.accumulate_remote(kust, path, false)?;
+            acc.resources.append_all(result.resources).map_err(|m| Self::build_err(kust, m))?;
+            acc.config.merge(&result.config);
+            return merge_vars(&mut acc.vars, result.vars).map_err(|m| Self::build_err(kust, m));
         }
         let tree_err = |e: gitops_core::tree::TreeError| KustomizeError::Load {
             path: path.to_owned(),

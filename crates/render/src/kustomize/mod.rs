@@ -18,6 +18,7 @@ mod load;
 mod nameref;
 mod patches;
 mod plugins;
+mod remote;
 mod replacements;
 mod resource;
 mod smp_bridge;
@@ -29,6 +30,7 @@ mod vars;
 
 pub use error::KustomizeError;
 pub use load::{KUSTOMIZATION_FILES, LoadRestrictor};
+pub use remote::{RemoteRepo, RemoteResolver, parse_remote};
 pub use types::Kustomization;
 
 use gitops_core::tree::{FileTree, normalize};
@@ -48,7 +50,7 @@ pub fn is_kustomization(tree: &dyn FileTree, path: &str) -> bool {
 impl Renderer for KustomizeRenderer {
     fn render(&self, tree: &dyn FileTree, path: &str, options: &RenderOptions) -> Result<ManifestSet, RenderError> {
         let dir = normalize(path).map_err(|source| RenderError::Read { path: path.to_owned(), source })?;
-        let mut builder = build::Builder { tree, options, stack: Vec::new() };
+        let mut builder = build::Builder { tree, options, stack: Vec::new(), remotes: Vec::new() };
         let resources = builder.build(&dir)?;
         let mut set = ManifestSet::new();
         for resource in resources {
