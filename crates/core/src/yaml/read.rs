@@ -159,6 +159,13 @@ impl Reader<'_> {
         Ok(())
     }
 
+    /// Whether the next value is an entry of a document's `metadata.annotations`.
+    fn in_annotations(&self) -> bool {
+        let key_is =
+            |frame: &Frame, name: &str| matches!(frame, Frame::Map { key: Some(Key::Name(k)), .. } if k == name);
+        matches!(self.stack.as_slice(), [root, metadata, Frame::Map { .. }] if key_is(root, "metadata") && key_is(metadata, "annotations"))
+    }
+
     fn open(&mut self, frame: Frame, span: Span) -> Result<(), YamlError> {
         if self.stack.len() >= self.budget.max_depth {
             return Err(YamlError::at(
@@ -199,7 +206,14 @@ impl Reader<'_> {
                     Some(stripped) if block && at_end => std::borrow::Cow::Owned(stripped.to_owned()),
                     _ => text,
                 };
-                let value = self.scalar(&text, style, tag.as_deref(), span)?;
+                // Kustomize reads annotations as text: a plain `1`, `0644` or `null` there stays
+                // the string it was written as.
+                let value = if self.schema == Schema::Kustomize && style == ScalarStyle::Plain && self.in_annotations()
+                {
+                    Value::String(text.into_owned())
+                } else {
+                    self.scalar(&text, style, tag.as_deref(), span)?
+                };
                 if anchor != 0 {
                     self.anchors.insert(anchor, (value.clone(), 1));
                 }
