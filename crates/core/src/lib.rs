@@ -17,6 +17,8 @@
 //! - [`schema::Schema`] is the Kubernetes schema table (list types, merge keys, map types, scope),
 //!   generated from the upstream OpenAPI definitions and extended at run time by CRDs; strategic
 //!   merge, the diff and the API server all read it.
+//! - [`patch`] is strategic merge patch over JSON values, as the API machinery applies it and as
+//!   Kustomize applies it (their measured differences are an option).
 //! - [`tree::FileTree`] is how renderers read files; [`DiskTree`] reads a folder and refuses paths
 //!   that escape it.
 //!
@@ -59,6 +61,7 @@ mod kube;
 mod manifest;
 mod object;
 mod object_ref;
+pub mod patch;
 mod revision;
 pub mod schema;
 mod scope;

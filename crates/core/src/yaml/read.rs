@@ -27,6 +27,9 @@ pub struct ReadOptions {
     pub schema: Schema,
     /// Resource limits.
     pub budget: Budget,
+    /// Keep plain scalars under a document's `metadata.annotations` as the text they were
+    /// written as (Kustomize's reading of resource files: `1`, `0644`, `null` stay strings).
+    pub annotations_as_text: bool,
 }
 
 impl ReadOptions {
@@ -34,6 +37,13 @@ impl ReadOptions {
     #[must_use]
     pub fn schema(mut self, schema: Schema) -> Self {
         self.schema = schema;
+        self
+    }
+
+    /// Keep plain annotation values as written text (see [`ReadOptions::annotations_as_text`]).
+    #[must_use]
+    pub fn annotations_as_text(mut self, yes: bool) -> Self {
+        self.annotations_as_text = yes;
         self
     }
 
@@ -65,11 +75,23 @@ pub fn parse_documents(text: &str, options: &ReadOptions) -> Result<Vec<Document
         return Err(YamlError::at(1, 1, YamlErrorKind::TooLarge { bytes: text.len(), limit: budget.max_bytes }));
     }
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // YAML's printable set (§5.1), which go-yaml enforces: other control characters are refused.
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}')
+            || c >= '\u{10000}'
+    };
+    if let Some(offset) = text.find(|c: char| !allowed(c)) {
+        let before = &text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        return Err(YamlError::at(line, column, YamlErrorKind::Syntax("control characters are not allowed".into())));
+    }
     // saphyr-parser gives a block scalar that runs to the end of an input without a final line
     // break one anyway; go-yaml (and YAML 1.2 §8.1.1.2) do not. Remember where the input ends.
     let end_without_newline = (!text.is_empty() && !text.ends_with('\n')).then(|| text.chars().count());
     let mut reader = Reader {
         schema: options.schema,
+        annotations_as_text: options.annotations_as_text,
         budget,
         nodes: 0,
         anchors: HashMap::new(),
@@ -132,6 +154,7 @@ enum Frame {
 
 struct Reader<'b> {
     schema: Schema,
+    annotations_as_text: bool,
     budget: &'b Budget,
     nodes: usize,
     anchors: HashMap<usize, (Value, usize)>,
@@ -208,8 +231,7 @@ impl Reader<'_> {
                 };
                 // Kustomize reads annotations as text: a plain `1`, `0644` or `null` there stays
                 // the string it was written as.
-                let value = if self.schema == Schema::Kustomize && style == ScalarStyle::Plain && self.in_annotations()
-                {
+                let value = if self.annotations_as_text && style == ScalarStyle::Plain && self.in_annotations() {
                     Value::String(text.into_owned())
                 } else {
                     self.scalar(&text, style, tag.as_deref(), span)?

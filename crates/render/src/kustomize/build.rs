@@ -172,6 +172,11 @@ impl<'t> Builder<'t> {
     /// transformers. `acc` is what the caller accumulated so far (only components see it).
     fn accumulate(&mut self, kust: &KustFile, mut acc: Accumulated) -> Result<Accumulated, KustomizeError> {
         let k = &kust.kustomization;
+        // The custom schema an `openapi: {path: ...}` names must exist. (Its content is not used
+        // yet: merges follow the built-in schema; see docs/kustomize.md.)
+        if let Some(path) = k.openapi.as_ref().and_then(|o| o.get("path")) {
+            self.files(kust).read_text(path).map_err(|m| self.load_err(path, m))?;
+        }
         for path in k.resources.iter().flatten() {
             self.accumulate_resource(kust, path, &mut acc)?;
         }
@@ -289,7 +294,10 @@ impl<'t> Builder<'t> {
             Some(EntryKind::File) => {
                 let files = self.files(kust);
                 let (file, text) = files.read_text(path).map_err(|m| self.load_err(path, m))?;
-                let read = ReadOptions::default().schema(Schema::Kustomize).budget(self.options.budget.clone());
+                let read = ReadOptions::default()
+                    .schema(Schema::Kustomize)
+                    .annotations_as_text(true)
+                    .budget(self.options.budget.clone());
                 let manifests = parse_manifests(&text, &file, &read).map_err(|source| KustomizeError::Resource {
                     message: source.to_string(),
                     chain: self.chain(),

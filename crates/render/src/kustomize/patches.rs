@@ -36,8 +36,36 @@ fn parse_yaml(text: &str, source: &str) -> Result<Vec<Value>, String> {
     Ok(docs.into_iter().map(|d| d.value).filter(|v| !v.is_null()).collect())
 }
 
+/// Kustomize reads strategic-merge patches as resources: each needs a `kind`, a `metadata.name`
+/// (unless its kind is a `*List`), and no null list items.
+fn is_resource_like(doc: &Value) -> bool {
+    fn has_null_item(value: &Value) -> bool {
+        match value {
+            Value::Array(items) => items.iter().any(|i| i.is_null() || has_null_item(i)),
+            Value::Object(map) => map.values().any(has_null_item),
+            _ => false,
+        }
+    }
+    let text = |p: &str| doc.pointer(p).and_then(Value::as_str).filter(|s| !s.is_empty());
+    doc.is_object()
+        && text("/kind").is_some_and(|kind| kind.ends_with("List") || text("/metadata/name").is_some())
+        && !has_null_item(doc)
+}
+
 /// Checks that `value` is a list of valid JSON patch operations, and returns them.
-fn json_patch_from(value: Value, source: &str) -> Result<Vec<Value>, String> {
+fn json_patch_from(mut value: Value, source: &str) -> Result<Vec<Value>, String> {
+    // evanphx/json-patch v4 splits a path on `/` and drops the first part, so a path without
+    // its leading slash loses its first segment (`data/new` acts as `/new`).
+    for op in value.as_array_mut().into_iter().flatten() {
+        for field in ["path", "from"] {
+            if let Some(Value::String(path)) = op.get_mut(field)
+                && !path.is_empty()
+                && !path.starts_with('/')
+            {
+                *path = path.find('/').map_or_else(String::new, |i| path[i..].to_owned());
+            }
+        }
+    }
     let _: json_patch::Patch =
         serde_json::from_value(value.clone()).map_err(|e| format!("{source}: invalid JSON patch: {e}"))?;
     match value {
@@ -147,7 +175,7 @@ impl Patch {
             [Value::Array(_)] => Body::Json(json_patch_from(docs.into_iter().next().expect("one document"), &source)?),
             // An empty patch parses as zero strategic-merge documents: a no-op, as in Kustomize.
             [] => Body::Strategic(Vec::new()),
-            _ if docs.iter().all(Value::is_object) => Body::Strategic(docs),
+            _ if docs.iter().all(is_resource_like) => Body::Strategic(docs),
             _ => return Err(format!("unable to parse SM or JSON patch from {source}")),
         };
         Ok(Patch {
@@ -167,7 +195,7 @@ impl Patch {
             Err(e) => return Err(e),
         };
         let docs = parse_yaml(&text, &source)?;
-        if docs.is_empty() || !docs.iter().all(Value::is_object) {
+        if docs.is_empty() || !docs.iter().all(is_resource_like) {
             return Err(format!("{source}: a strategic merge patch must be one or more mappings"));
         }
         Ok(Patch {
