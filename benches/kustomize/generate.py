@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the large Kustomize tree the render benchmark builds: 60 bases of 50 resources each
 (3,000 in all) under 10 overlays (6 bases each), with name prefixes, labels, annotations, images,
-replicas, ConfigMap generators, strategic-merge and JSON 6902 patches, and a top kustomization
+replicas, ConfigMap generators, replacements, JSON 6902 patches, and a top kustomization
 that builds every overlay at once.
 
 Usage: generate.py OUT_DIR   (deterministic: the same tree every time)
@@ -140,6 +140,18 @@ configMapGenerator:
 - name: overlay-settings
   literals:
   - OVERLAY=o{o}
+replacements:
+- source:
+    kind: ConfigMap
+    name: overlay-settings
+    fieldPath: metadata.name
+  targets:
+  - select:
+      kind: Deployment
+    fieldPaths:
+    - spec.template.metadata.annotations.settings
+    options:
+      create: true
 patches:
 - target:
     kind: Deployment
