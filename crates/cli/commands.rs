@@ -4,14 +4,16 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use gitops_apply::{Applier, ApplierOptions, DirTarget, MemoryTarget, Target};
+use gitops_apiserver::{ApiServer, ApiServerOptions, write_kubeconfig};
+use gitops_apply::{Applier, ApplierOptions, DirTarget, MemoryTarget, Observed, Target};
 use gitops_core::{DiskTree, ManifestSet, Revision};
+use gitops_diff::{DiffSet, Inputs, ThreeWayDiff};
 use gitops_plan::{Plan, PlanOptions};
 use gitops_render::RenderOptions;
 use gitops_render::kustomize::LoadRestrictor;
 use gitops_source::Repository;
 
-use crate::flags::{Cli, Command, LoadRestrictorFlag, PlanFormat, SourceArgs, TargetArgs};
+use crate::flags::{Cli, ClusterCommand, Command, LoadRestrictorFlag, PlanFormat, ServeArgs, SourceArgs, TargetArgs};
 use crate::output;
 
 /// Where the embedded target keeps its state, relative to the working directory.
@@ -31,8 +33,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(async {
                 let applier = Applier::new(target.as_ref(), ApplierOptions::default().inventory(name));
                 let observed = applier.observe(&set).await.context("cannot read the live state")?;
-                let diff = gitops_diff::diff(&set, &observed.live, &observed.inventory);
-                output::print_diff(&diff, revision.as_ref());
+                let diff = diff_for(&set, &observed);
+                output::print_diff(&diff, revision.as_ref(), args.diff_format)?;
                 Ok(if diff.has_changes() { ExitCode::from(1) } else { ExitCode::SUCCESS })
             })
         }
@@ -49,6 +51,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             })
         }
+        Command::Cluster(ClusterCommand::Serve(args)) => runtime()?.block_on(serve(&args)),
         Command::Sync(args) => {
             let (set, revision) = render(&args.source, Some(&args.target.namespace))?;
             let target = target(&args.target)?;
@@ -73,6 +76,18 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// Serves the embedded API server until the process is stopped.
+async fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let server = ApiServer::new(ApiServerOptions::default());
+    let handle = server.listen(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
+    if let Some(path) = &args.kubeconfig {
+        write_kubeconfig(path, &handle.url()).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!("serving the Kubernetes API at {}", handle.url());
+    handle.wait().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -113,8 +128,16 @@ async fn plan_for(
     let applier = Applier::new(target, ApplierOptions::default().inventory(name));
     let observed =
         applier.observe(set).await.with_context(|| format!("cannot read the live state from {}", target.describe()))?;
-    let diff = gitops_diff::diff(set, &observed.live, &observed.inventory);
+    let diff = diff_for(set, &observed);
     Ok((gitops_plan::plan(&diff, &PlanOptions::default().prune(prune)), observed.inventory))
+}
+
+/// The three-way diff of the desired set against what the target holds. The directory and
+/// memory targets store exactly what was applied, so their live objects are also the
+/// last-applied ones.
+fn diff_for(set: &ManifestSet, observed: &Observed) -> DiffSet {
+    let inputs = Inputs::new(set, &observed.live, &observed.inventory).last_applied(&observed.live);
+    ThreeWayDiff::default().diff(&inputs)
 }
 
 fn target(args: &TargetArgs) -> anyhow::Result<Box<dyn Target>> {

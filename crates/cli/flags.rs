@@ -25,6 +25,9 @@ pub(crate) enum Command {
     Plan(PlanArgs),
     /// Apply PATH to the target, and prune what is no longer desired with --prune.
     Sync(SyncArgs),
+    /// Run a local, in-memory Kubernetes API server.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
 }
 
 /// Where the manifests come from.
@@ -94,12 +97,30 @@ pub(crate) struct RenderArgs {
     pub(crate) namespace: Option<String>,
 }
 
+/// `gitops diff --diff-format` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum DiffFormat {
+    /// Each object to change, with its changed field paths.
+    Names,
+    /// A unified YAML diff of each object to change (coloured on a terminal unless NO_COLOR is set).
+    Unified,
+    /// Each changed field with its values (`spec.replicas: 2 -> 3`), and drift.
+    Summary,
+    /// JSON for tools: actions, changes, drift and patches.
+    Json,
+    /// RFC 6902 JSON Patches that turn each live object into the desired one.
+    Patch,
+}
+
 #[derive(Debug, Args)]
 pub(crate) struct DiffArgs {
     #[command(flatten)]
     pub(crate) source: SourceArgs,
     #[command(flatten)]
     pub(crate) target: TargetArgs,
+    /// How to show the differences. Secret values are masked in every format.
+    #[arg(long, value_enum, value_name = "F", default_value = "names")]
+    pub(crate) diff_format: DiffFormat,
 }
 
 #[derive(Debug, Args)]
@@ -128,4 +149,21 @@ pub(crate) struct SyncArgs {
     /// Show what would be done, and write nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,
+}
+
+/// `gitops cluster …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClusterCommand {
+    /// Serve the embedded Kubernetes API server until interrupted. kubectl and kube-rs can use it.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// The address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub(crate) listen: std::net::SocketAddr,
+    /// Write a kubeconfig that points at the server to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) kubeconfig: Option<PathBuf>,
 }

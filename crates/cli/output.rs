@@ -1,13 +1,13 @@
 //! Printing results. Everything printed is ordered, so output is deterministic.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use gitops_core::yaml::{EmitOptions, to_string_multi};
 use gitops_core::{Action, ChangeSet, ManifestSet, Revision};
-use gitops_diff::DiffSet;
+use gitops_diff::{DiffSet, OutputOptions};
 use gitops_plan::Plan;
 
-use crate::flags::RenderFormat;
+use crate::flags::{DiffFormat, RenderFormat};
 
 pub(crate) fn print_manifests(set: &ManifestSet, format: RenderFormat) -> anyhow::Result<()> {
     let values: Vec<serde_json::Value> = set.iter().map(|m| m.object.to_value()).collect();
@@ -33,24 +33,51 @@ fn source_line(revision: Option<&Revision>) -> String {
     revision.map(|r| format!(" at {r}")).unwrap_or_default()
 }
 
-pub(crate) fn print_diff(diff: &DiffSet, revision: Option<&Revision>) {
-    for d in diff.diffs.iter().filter(|d| d.action.is_write()) {
-        match d.action {
-            Action::Delete => println!("- {} (owned, no longer desired)", d.object),
-            _ => println!("{} {}", d.action.symbol(), d.object),
+/// Whether to colour output: on a terminal, unless `NO_COLOR` is set to something (no-color.org).
+fn use_color() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+pub(crate) fn print_diff(diff: &DiffSet, revision: Option<&Revision>, format: DiffFormat) -> anyhow::Result<()> {
+    let options = OutputOptions::default().color(use_color());
+    let mut out = std::io::stdout().lock();
+    match format {
+        DiffFormat::Names => {
+            for d in diff.diffs.iter().filter(|d| d.action.is_write()) {
+                match d.action {
+                    Action::Delete => writeln!(out, "- {} (owned, no longer desired)", d.object)?,
+                    _ => writeln!(out, "{} {}", d.action.symbol(), d.object)?,
+                }
+                for field in &d.fields {
+                    writeln!(out, "    {field}")?;
+                }
+            }
         }
-        for field in &d.fields {
-            println!("    {field}");
+        DiffFormat::Summary => out.write_all(gitops_diff::summary(diff, &options).as_bytes())?,
+        DiffFormat::Unified => return Ok(out.write_all(gitops_diff::unified(diff, &options).as_bytes())?),
+        DiffFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &gitops_diff::to_json(diff))?;
+            return Ok(writeln!(out)?);
+        }
+        DiffFormat::Patch => {
+            serde_json::to_writer_pretty(&mut out, &gitops_diff::patches(diff))?;
+            return Ok(writeln!(out)?);
         }
     }
-    println!(
-        "Diff{}: {} to create, {} to update, {} to delete, {} unchanged",
+    writeln!(
+        out,
+        "Diff{}: {} to create, {} to update, {} to delete, {} unchanged{}",
         source_line(revision),
         diff.count(Action::Create),
         diff.count(Action::Update),
         diff.count(Action::Delete),
-        diff.count(Action::Unchanged)
-    );
+        diff.count(Action::Unchanged),
+        match diff.count(Action::Excluded) {
+            0 => String::new(),
+            n => format!(", {n} excluded"),
+        }
+    )?;
+    Ok(())
 }
 
 pub(crate) fn print_plan(plan: &Plan, revision: Option<&Revision>, verbose: bool) {

@@ -269,3 +269,57 @@ fn render_prints_kustomize_style_yaml_and_json() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("unknown target \"bogus\""));
 }
+
+/// `gitops diff --diff-format`: summary, unified (no colour when not on a terminal), JSON and
+/// JSON Patch, with Secret values masked in every one of them.
+#[test]
+fn diff_formats_show_values_and_mask_secrets() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let app = work.path().join("app");
+    std::fs::create_dir_all(&app).expect("mkdir");
+    let deployment =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/guestbook/deployment.yaml"))
+            .expect("example");
+    let secret = |password: &str| {
+        format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: guestbook\nstringData:\n  password: {password}\n"
+        )
+    };
+    std::fs::write(app.join("deployment.yaml"), &deployment).expect("write");
+    std::fs::write(app.join("secret.yaml"), secret("first-Pa55word")).expect("write");
+    let target = format!("dir:{}", work.path().join("out").display());
+    let out = gitops(&["sync", "app", "--target", &target], work.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    std::fs::write(app.join("deployment.yaml"), deployment.replace("replicas: 2", "replicas: 3")).expect("write");
+    std::fs::write(app.join("secret.yaml"), secret("second-Pa55word")).expect("write");
+    let diff = |format: &str| {
+        let out = gitops(&["diff", "app", "--target", &target, "--diff-format", format], work.path());
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
+        let text = stdout(&out);
+        for secret in ["first-Pa55word", "second-Pa55word", "Zmlyc3QtUGE1NXdvcmQ=", "c2Vjb25kLVBhNTV3b3Jk"] {
+            assert!(!text.contains(secret), "{format} shows a secret value:\n{text}");
+        }
+        text
+    };
+
+    let summary = diff("summary");
+    assert!(summary.contains("~ Deployment/guestbook/frontend\n    spec.replicas: 2 -> 3\n"), "{summary}");
+    assert!(summary.contains("~ Secret/guestbook/db\n    data.password: <masked-1> -> <masked-2>\n"), "{summary}");
+    assert!(summary.contains("Diff: 0 to create, 2 to update, 0 to delete, 0 unchanged"), "{summary}");
+
+    let unified = diff("unified");
+    assert!(unified.contains("--- live/Deployment/guestbook/frontend\n+++ merged/Deployment/guestbook/frontend\n"));
+    assert!(unified.contains("\n-  replicas: 2\n+  replicas: 3\n"), "{unified}");
+    assert!(!unified.contains('\u{1b}'), "no colour when stdout is not a terminal");
+
+    let json: serde_json::Value = serde_json::from_str(&diff("json")).expect("JSON");
+    assert_eq!(json["summary"]["update"], 2);
+    let deployment_diff = &json["diffs"][0];
+    assert_eq!(deployment_diff["changes"][0]["path"], "spec.replicas");
+    assert_eq!(deployment_diff["patch"], serde_json::json!([{"op": "replace", "path": "/spec/replicas", "value": 3}]));
+
+    let patches: serde_json::Value = serde_json::from_str(&diff("patch")).expect("JSON");
+    assert_eq!(patches[1]["object"]["kind"], "Secret");
+    assert_eq!(patches[1]["patch"][0]["value"], "<masked-2>");
+}

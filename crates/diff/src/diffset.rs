@@ -1,30 +1,212 @@
-//! `DiffSet`: the per-object comparison of desired, live and owned objects.
+//! `DiffSet`, `ObjectDiff`, `FieldChange`: what the diff found, object by object and field by field.
 
-use std::collections::BTreeMap;
+use std::fmt;
 
-use gitops_core::{Action, Inventory, ManifestSet, Object, ObjectRef};
+use gitops_core::{Action, Object, ObjectRef};
 use serde::Serialize;
+use serde_json::Value;
 
-use crate::compare::{changed_paths, strip_server_fields};
+use crate::path::FieldPath;
+
+/// How a field changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum ChangeKind {
+    /// Absent before, present after.
+    Added,
+    /// Present on both sides with different values.
+    Changed,
+    /// Present before, absent after.
+    Removed,
+}
+
+impl ChangeKind {
+    /// The opposite change: `Added` and `Removed` swap.
+    #[must_use]
+    pub fn inverse(self) -> ChangeKind {
+        match self {
+            ChangeKind::Added => ChangeKind::Removed,
+            ChangeKind::Changed => ChangeKind::Changed,
+            ChangeKind::Removed => ChangeKind::Added,
+        }
+    }
+}
+
+/// One field that differs, with its value on each side (`None`: absent).
+///
+/// In [`ObjectDiff::changes`], `before` is the live value and `after` the value a sync leaves.
+/// In [`ObjectDiff::drift`], `before` is the value last applied and `after` the live value.
+/// Values of Secrets are already masked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct FieldChange {
+    /// Where the field is.
+    pub path: FieldPath,
+    /// Added, changed or removed.
+    pub kind: ChangeKind,
+    /// The value before.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    /// The value after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+}
+
+impl FieldChange {
+    /// A change of the field at `path`.
+    pub fn new(path: FieldPath, kind: ChangeKind, before: Option<Value>, after: Option<Value>) -> FieldChange {
+        FieldChange { path, kind, before, after }
+    }
+}
+
+/// Why an object is left out of the sync ([`Action::Excluded`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Exclusion {
+    /// `kustomize.toolkit.fluxcd.io/ssa: Ignore` on the desired or the live object: Flux leaves
+    /// the object alone.
+    SsaIgnore,
+    /// `kustomize.toolkit.fluxcd.io/ssa: IfNotPresent` on an object that exists: Flux only
+    /// creates it.
+    SsaIfNotPresent,
+    /// `argocd.argoproj.io/compare-options: IgnoreExtraneous` on a live object that is no longer
+    /// desired: Argo CD does not count it as out of sync.
+    IgnoreExtraneous,
+}
+
+impl fmt::Display for Exclusion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Exclusion::SsaIgnore => "kustomize.toolkit.fluxcd.io/ssa: Ignore",
+            Exclusion::SsaIfNotPresent => "kustomize.toolkit.fluxcd.io/ssa: IfNotPresent",
+            Exclusion::IgnoreExtraneous => "argocd.argoproj.io/compare-options: IgnoreExtraneous",
+        })
+    }
+}
+
+/// Where the last-applied object of a diff came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum LastAppliedSource {
+    /// The caller's record (the inventory's, or the target's copy of what was applied).
+    Record,
+    /// The live object's `managedFields` entries of the configured field manager.
+    ManagedFields,
+    /// The live object's `kubectl.kubernetes.io/last-applied-configuration` annotation (an object
+    /// once applied client-side).
+    Annotation,
+}
 
 /// The comparison of one object.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// `Debug` and `Serialize` never show the desired object itself, whose Secret values are not
+/// masked; the masked views are [`ObjectDiff::before`] and [`ObjectDiff::after`].
+#[derive(Clone, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct ObjectDiff {
     /// The object.
     pub object: ObjectRef,
     /// What a sync would do to it.
     pub action: Action,
-    /// For updates, the differing field paths, in a stable order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub fields: Vec<String>,
-    /// The desired object (absent for deletes).
-    #[serde(skip)]
-    pub desired: Option<Object>,
-    /// The live object (absent for creates).
-    #[serde(skip)]
-    pub live: Option<Object>,
     /// The `apiVersion` to address the object with: the desired one, or the inventory's for deletes.
     pub api_version: String,
+    /// Why the object is excluded, for [`Action::Excluded`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excluded: Option<Exclusion>,
+    /// Where the last-applied object came from; `None` when there was none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_applied: Option<LastAppliedSource>,
+    /// For updates, the changed field paths as text, in the order of [`ObjectDiff::changes`].
+    #[serde(skip)]
+    pub fields: Vec<String>,
+    /// The intended changes: fields desired (or last applied) sets whose live value differs, and
+    /// fields set last time that desired no longer sets (removals).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+    /// Drift: fields last applied whose live value has since changed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<FieldChange>,
+    /// The desired object, for what a sync does with it: apply it (creates, updates) or adopt it
+    /// into the inventory (unchanged objects the inventory does not record yet). Absent for
+    /// deletes, excluded objects, and unchanged objects already owned. Not masked: never
+    /// display it.
+    #[serde(skip)]
+    pub desired: Option<Object>,
+    /// The live object, normalized and masked: set for updates and deletes, absent otherwise.
+    #[serde(skip)]
+    pub before: Option<Value>,
+    /// The object after a sync, normalized and masked: desired for creates, live with the
+    /// changes applied for updates; absent for deletes and unchanged objects.
+    #[serde(skip)]
+    pub after: Option<Value>,
+}
+
+impl ObjectDiff {
+    /// A diff with no changes, for `object` addressed with `api_version`.
+    pub fn new(object: ObjectRef, action: Action, api_version: impl Into<String>) -> ObjectDiff {
+        ObjectDiff {
+            object,
+            action,
+            api_version: api_version.into(),
+            excluded: None,
+            last_applied: None,
+            fields: Vec::new(),
+            changes: Vec::new(),
+            drift: Vec::new(),
+            desired: None,
+            before: None,
+            after: None,
+        }
+    }
+
+    /// The same diff with `desired` as the object to apply.
+    #[must_use]
+    pub fn with_desired(mut self, desired: Option<Object>) -> ObjectDiff {
+        self.desired = desired;
+        self
+    }
+
+    /// The same diff with these intended changes; [`ObjectDiff::fields`] follows them.
+    #[must_use]
+    pub fn with_changes(mut self, changes: Vec<FieldChange>) -> ObjectDiff {
+        self.fields = changes.iter().map(|c| c.path.to_string()).collect();
+        self.changes = changes;
+        self
+    }
+
+    /// The fields set last time that desired no longer sets, which a sync removes.
+    pub fn removals(&self) -> impl Iterator<Item = &FieldChange> {
+        self.changes.iter().filter(|c| c.kind == ChangeKind::Removed)
+    }
+
+    /// The RFC 6902 JSON Patch that turns [`ObjectDiff::before`] (the normalized live object)
+    /// into [`ObjectDiff::after`], for updates. Secret values in it are masked, like everything
+    /// else a diff shows.
+    pub fn patch(&self) -> Option<json_patch::Patch> {
+        match (self.action, &self.before, &self.after) {
+            (Action::Update, Some(before), Some(after)) => Some(json_patch::diff(before, after)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Debug for ObjectDiff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ObjectDiff")
+            .field("object", &self.object)
+            .field("action", &self.action)
+            .field("api_version", &self.api_version)
+            .field("excluded", &self.excluded)
+            .field("last_applied", &self.last_applied)
+            .field("changes", &self.changes)
+            .field("drift", &self.drift)
+            .field("before", &self.before)
+            .field("after", &self.after)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The comparison of a whole desired set with the live state and the inventory.
@@ -42,6 +224,11 @@ impl DiffSet {
         self.diffs.iter().any(|d| d.action.is_write())
     }
 
+    /// Whether any object drifted from what was last applied.
+    pub fn has_drift(&self) -> bool {
+        self.diffs.iter().any(|d| !d.drift.is_empty())
+    }
+
     /// How many objects have this action.
     pub fn count(&self, action: Action) -> usize {
         self.diffs.iter().filter(|d| d.action == action).count()
@@ -50,114 +237,5 @@ impl DiffSet {
     /// The diff of one object.
     pub fn get(&self, object: &ObjectRef) -> Option<&ObjectDiff> {
         self.diffs.iter().find(|d| &d.object == object)
-    }
-}
-
-/// Compares `desired` with `live` (the target's copies of desired and owned objects) and with the
-/// `inventory` of what was applied before.
-pub fn diff(desired: &ManifestSet, live: &BTreeMap<ObjectRef, Object>, inventory: &Inventory) -> DiffSet {
-    let mut diffs = Vec::with_capacity(desired.len() + inventory.len());
-    for manifest in desired {
-        let object = manifest.object_ref();
-        let live_object = live.get(&object);
-        let (action, fields) = match live_object {
-            None => (Action::Create, Vec::new()),
-            Some(current) => {
-                let mut want = manifest.object.to_value();
-                let mut have = current.to_value();
-                strip_server_fields(&mut want);
-                strip_server_fields(&mut have);
-                let fields = changed_paths(&want, &have);
-                if fields.is_empty() { (Action::Unchanged, fields) } else { (Action::Update, fields) }
-            }
-        };
-        diffs.push(ObjectDiff {
-            object,
-            action,
-            fields,
-            desired: Some(manifest.object.clone()),
-            live: live_object.cloned(),
-            api_version: manifest.object.api_version().to_owned(),
-        });
-    }
-    for (object, api_version) in &inventory.objects {
-        if desired.contains(object) {
-            continue;
-        }
-        diffs.push(ObjectDiff {
-            object: object.clone(),
-            action: Action::Delete,
-            fields: Vec::new(),
-            desired: None,
-            live: live.get(object).cloned(),
-            api_version: api_version.clone(),
-        });
-    }
-    DiffSet { diffs }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use gitops_core::{Manifest, Origin};
-    use proptest::prelude::*;
-    use serde_json::{Value, json};
-
-    fn object(value: Value) -> Object {
-        Object::from_value(value).expect("valid object")
-    }
-
-    fn set(objects: &[Object]) -> ManifestSet {
-        ManifestSet::from_manifests(
-            objects.iter().map(|o| Manifest { object: o.clone(), origin: Origin::generated("test") }),
-        )
-        .expect("unique")
-    }
-
-    #[test]
-    fn create_update_unchanged_delete() {
-        let a = object(
-            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "n"}, "data": {"k": "1"}}),
-        );
-        let b = object(
-            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "n"}, "data": {"k": "1"}}),
-        );
-        let c = object(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "n"}}));
-        let mut live_b = b.to_value();
-        live_b["data"]["k"] = json!("2");
-        let mut live_a = a.to_value();
-        live_a["metadata"]["uid"] = json!("u");
-        live_a["status"] = json!({"phase": "x"});
-        let gone = ObjectRef::new("", "ConfigMap", Some("n"), "gone");
-        let live: BTreeMap<_, _> = [object(live_a), object(live_b)].into_iter().map(|o| (o.object_ref(), o)).collect();
-        let mut inventory = Inventory::default();
-        inventory.insert(gone.clone(), "v1");
-        inventory.insert(a.object_ref(), "v1");
-        let result = diff(&set(&[a, b, c]), &live, &inventory);
-        let summary: Vec<(String, Action, Vec<String>)> =
-            result.diffs.iter().map(|d| (d.object.to_string(), d.action, d.fields.clone())).collect();
-        assert_eq!(
-            summary,
-            [
-                ("ConfigMap/n/a".to_owned(), Action::Unchanged, vec![]),
-                ("ConfigMap/n/b".to_owned(), Action::Update, vec!["data.k".to_owned()]),
-                ("ConfigMap/n/c".to_owned(), Action::Create, vec![]),
-                ("ConfigMap/n/gone".to_owned(), Action::Delete, vec![]),
-            ]
-        );
-        assert!(result.has_changes());
-    }
-
-    proptest! {
-        /// diff(a, a) is empty: an object compared with itself is unchanged.
-        #[test]
-        fn self_diff_is_empty(replicas in 0u32..10, labels in prop::collection::btree_map("[a-z]{1,5}", "[a-z0-9]{0,5}", 0..4)) {
-            let obj = object(json!({"apiVersion": "apps/v1", "kind": "Deployment",
-                "metadata": {"name": "d", "namespace": "n", "labels": labels}, "spec": {"replicas": replicas}}));
-            let live: BTreeMap<_, _> = [(obj.object_ref(), obj.clone())].into_iter().collect();
-            let result = diff(&set(std::slice::from_ref(&obj)), &live, &Inventory::default());
-            prop_assert!(!result.has_changes());
-            prop_assert_eq!(changed_paths(&obj.to_value(), &obj.to_value()), Vec::<String>::new());
-        }
     }
 }

@@ -35,7 +35,8 @@ pub struct Step {
     /// For updates, the differing field paths.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<String>,
-    /// The object to apply, for creates, updates and unchanged steps.
+    /// The object to apply, for creates and updates; for unchanged steps, when the inventory
+    /// does not record the object yet (the sync adopts it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub desired: Option<Object>,
 }
@@ -100,14 +101,7 @@ mod tests {
 
     fn d(kind: &str, name: &str, action: Action) -> ObjectDiff {
         let group = if kind == "Widget" { "example.com" } else { "" };
-        ObjectDiff {
-            object: ObjectRef::new(group, kind, (kind != "Namespace").then_some("n"), name),
-            action,
-            fields: vec![],
-            desired: None,
-            live: None,
-            api_version: "v1".into(),
-        }
+        ObjectDiff::new(ObjectRef::new(group, kind, (kind != "Namespace").then_some("n"), name), action, "v1")
     }
 
     #[test]

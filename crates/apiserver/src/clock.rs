@@ -1,0 +1,142 @@
+//! Time and identity sources: a clock that tests can set, and uids that can be sequential.
+//!
+//! Golden tests need byte-identical replies, so both the time stamps (`creationTimestamp`,
+//! `managedFields[].time`) and the `uid`s an [`ApiServer`](crate::ApiServer) writes can be made
+//! deterministic: a [`ManualClock`] only moves when told to, and sequential uids count up.
+
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// A source of the current time, in whole seconds since the Unix epoch.
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current time in seconds since 1970-01-01T00:00:00Z.
+    fn now(&self) -> u64;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> u64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.as_secs())
+    }
+}
+
+/// A clock that stands still until [`ManualClock::set`] or [`ManualClock::advance`] moves it.
+///
+/// ```
+/// use gitops_apiserver::{Clock, ManualClock};
+/// let clock = ManualClock::new(1_767_225_600);
+/// clock.advance(30);
+/// assert_eq!(clock.now(), 1_767_225_630);
+/// ```
+#[derive(Debug, Default)]
+pub struct ManualClock {
+    seconds: AtomicU64,
+}
+
+impl ManualClock {
+    /// 2026-01-01T00:00:00Z, where deterministic servers start.
+    pub const START: u64 = 1_767_225_600;
+
+    /// A clock showing `seconds` since the epoch.
+    pub fn new(seconds: u64) -> ManualClock {
+        ManualClock { seconds: AtomicU64::new(seconds) }
+    }
+
+    /// Shows `seconds` since the epoch from now on.
+    pub fn set(&self, seconds: u64) {
+        self.seconds.store(seconds, Ordering::SeqCst);
+    }
+
+    /// Moves the clock forward by `seconds`.
+    pub fn advance(&self, seconds: u64) {
+        self.seconds.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> u64 {
+        self.seconds.load(Ordering::SeqCst)
+    }
+}
+
+/// Formats seconds since the epoch as RFC 3339 in UTC with second precision, as Kubernetes does.
+pub(crate) fn rfc3339(seconds: u64) -> String {
+    let days = i64::try_from(seconds / 86_400).unwrap_or(i64::MAX);
+    let rest = seconds % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, u32::try_from(month).unwrap_or(1), u32::try_from(day).unwrap_or(1))
+}
+
+/// Makes uids: random (version 4 layout) or sequential.
+#[derive(Debug)]
+pub(crate) struct UidSource {
+    sequential: bool,
+    counter: AtomicU64,
+}
+
+impl UidSource {
+    pub(crate) fn new(sequential: bool) -> UidSource {
+        UidSource { sequential, counter: AtomicU64::new(0) }
+    }
+
+    pub(crate) fn next(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.sequential {
+            return format!("00000000-0000-4000-8000-{n:012x}");
+        }
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u64(n);
+        let high = hasher.finish();
+        hasher.write_u64(SystemClock.now());
+        let low = hasher.finish();
+        format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            high >> 32,
+            (high >> 16) & 0xffff,
+            high & 0x0fff,
+            ((low >> 48) & 0x3fff) | 0x8000,
+            low & 0xffff_ffff_ffff
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(ManualClock::START), "2026-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400 + 3661), "2000-02-29T01:01:01Z");
+    }
+
+    #[test]
+    fn uids_are_sequential_or_random() {
+        let uids = UidSource::new(true);
+        assert_eq!(uids.next(), "00000000-0000-4000-8000-000000000001");
+        let random = UidSource::new(false);
+        let (a, b) = (random.next(), random.next());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 36);
+    }
+}

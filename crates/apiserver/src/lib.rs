@@ -1,0 +1,70 @@
+//! An embedded Kubernetes API server with real server-side apply, for tests and local targets.
+//!
+//! No cluster, kube-apiserver or container runtime is needed: [`ApiServer`] keeps objects in
+//! memory and answers the HTTP API that kubectl and kube-rs speak, with the behaviour clients
+//! can see — discovery, `Status` errors, resourceVersions, and server-side apply with
+//! `managedFields` that follow the schema's list and map topology.
+//!
+//! # Overview
+//!
+//! - [`ApiServer`] is the server. It is a `tower::Service<http::Request<B>>`, so a client can
+//!   call it in process, and [`ApiServer::serve`] / [`ApiServer::listen`] put it on a TCP
+//!   listener (`127.0.0.1:0` picks a port); [`write_kubeconfig`] points kubectl at it.
+//! - [`ApiServerOptions`] choose the [`Clock`] and uid source ([`ApiServerOptions::deterministic`]
+//!   for golden tests) and the body cap.
+//! - [`Registry`] lists the built-in [`Resource`]s it serves: names, scope, verbs, subresources.
+//! - Every error reply is an [`ApiError`] rendered as a Kubernetes `Status`.
+//!
+//! Requests flow: path → [`Resource`] and namespace/name → verb (get, list, create, update,
+//! patch, delete) → the field manager, which merges and records ownership → the store, which
+//! stamps uid, creationTimestamp, generation and a global resourceVersion. Dry runs take the same
+//! path and stop before the store; no-op writes change nothing, not even the resourceVersion.
+//!
+//! # Example
+//!
+//! ```
+//! use bytes::Bytes;
+//! use gitops_apiserver::{ApiServer, ApiServerOptions};
+//! use http::Request;
+//! use http_body_util::{BodyExt, Full};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build()?.block_on(async {
+//! let server = ApiServer::new(ApiServerOptions::default().deterministic());
+//! let body = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"demo"},"data":{"a":"1"}}"#;
+//! let request = Request::patch("/api/v1/namespaces/default/configmaps/demo?fieldManager=me")
+//!     .header("content-type", "application/apply-patch+yaml")
+//!     .body(Full::new(Bytes::from(body)))?;
+//! let response = server.call(request).await;
+//! assert_eq!(response.status(), 201);
+//! let bytes = response.into_body().collect().await?.to_bytes();
+//! let object: serde_json::Value = serde_json::from_slice(&bytes)?;
+//! assert_eq!(object["metadata"]["managedFields"][0]["fieldsV1"], serde_json::json!({"f:data": {"f:a": {}}}));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! # })?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Not yet
+//!
+//! Watch, subresources (`/status`, `/scale`), CRD registration, garbage collection, defaulting,
+//! fault injection and persistence are not implemented; see issue 8.
+
+#![deny(missing_docs)]
+
+mod clock;
+mod discovery;
+mod error;
+mod fieldset;
+mod registry;
+mod request;
+mod selector;
+mod server;
+mod ssa;
+mod store;
+mod verbs;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::{ApiError, Cause};
+pub use registry::{Registry, Resource, VERBS};
+pub use selector::{FieldSelector, LabelSelector};
+pub use server::{ApiServer, ApiServerOptions, ResponseBody, ServerHandle, write_kubeconfig};

@@ -1,0 +1,368 @@
+//! The server: options, routing, the in-process tower `Service`, the TCP listener and the
+//! kubeconfig writer.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Body;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::clock::{Clock, ManualClock, SystemClock, UidSource};
+use crate::discovery;
+use crate::error::ApiError;
+use crate::registry::Registry;
+use crate::request::Query;
+use crate::verbs::{Call, Env, Reply, State, Target};
+
+/// How an [`ApiServer`] behaves.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ApiServerOptions {
+    /// Where time stamps come from.
+    pub clock: Arc<dyn Clock>,
+    /// Whether uids count up (`00000000-0000-4000-8000-000000000001`, …) instead of being random.
+    pub sequential_uids: bool,
+    /// The largest request body accepted; larger ones get a 413. The API server's is 3 MiB.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ApiServerOptions {
+    fn default() -> Self {
+        ApiServerOptions { clock: Arc::new(SystemClock), sequential_uids: false, max_body_bytes: 3 * 1024 * 1024 }
+    }
+}
+
+impl ApiServerOptions {
+    /// Default options: the system clock, random uids, a 3 MiB body cap.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Deterministic mode for golden tests: a [`ManualClock`] at [`ManualClock::START`] and
+    /// sequential uids.
+    #[must_use]
+    pub fn deterministic(self) -> Self {
+        self.clock(Arc::new(ManualClock::new(ManualClock::START))).sequential_uids(true)
+    }
+
+    /// Use `clock` for time stamps.
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Count uids up instead of making random ones.
+    #[must_use]
+    pub fn sequential_uids(mut self, yes: bool) -> Self {
+        self.sequential_uids = yes;
+        self
+    }
+
+    /// Refuse bodies over `bytes` with a 413.
+    #[must_use]
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: Mutex<State>,
+    options: ApiServerOptions,
+    uids: UidSource,
+}
+
+/// An in-memory Kubernetes API server. Cloning gives another handle on the same objects.
+///
+/// It is a `tower::Service<http::Request<B>>` for any body `B`, so a client can talk to it
+/// without a socket, and [`ApiServer::serve`] puts it on a TCP listener for kubectl.
+#[derive(Debug, Clone)]
+pub struct ApiServer {
+    inner: Arc<Inner>,
+}
+
+/// The response body type.
+pub type ResponseBody = Full<Bytes>;
+
+impl Default for ApiServer {
+    fn default() -> Self {
+        ApiServer::new(ApiServerOptions::default())
+    }
+}
+
+impl ApiServer {
+    /// A server with the built-in resources and the system namespaces.
+    pub fn new(options: ApiServerOptions) -> ApiServer {
+        let uids = UidSource::new(options.sequential_uids);
+        let env = Env { now: options.clock.now(), uids: &uids };
+        let state = State::new(Registry::builtin(), env);
+        ApiServer { inner: Arc::new(Inner { state: Mutex::new(state), options, uids }) }
+    }
+
+    /// How many objects are stored (the system namespaces included).
+    pub fn object_count(&self) -> usize {
+        self.lock().object_count()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave a half-written object: every write
+        // replaces whole values, so the state is usable after a poisoning.
+        self.inner.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Answers one request whose body has been read.
+    pub fn handle(&self, request: Request<Bytes>) -> Response<ResponseBody> {
+        let (parts, body) = request.into_parts();
+        match self.route(&parts.method, &parts.uri, &parts.headers, &body) {
+            Ok((code, content_type, body)) => respond(code, content_type, &body),
+            Err(error) => respond(error.code(), "application/json", &error.status()),
+        }
+    }
+
+    /// Reads the body within the cap, then answers.
+    pub async fn call<B>(&self, request: Request<B>) -> Response<ResponseBody>
+    where
+        B: Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        let cap = self.inner.options.max_body_bytes;
+        let (parts, body) = request.into_parts();
+        match Limited::new(body, cap).collect().await {
+            Ok(collected) => self.handle(Request::from_parts(parts, collected.to_bytes())),
+            Err(error) => {
+                let error = if error.is::<http_body_util::LengthLimitError>() {
+                    ApiError::TooLarge(cap)
+                } else {
+                    ApiError::BadRequest(format!("reading the request body: {error}"))
+                };
+                respond(error.code(), "application/json", &error.status())
+            }
+        }
+    }
+
+    fn route(
+        &self,
+        method: &Method,
+        uri: &http::Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(u16, &'static str, Value), ApiError> {
+        let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
+        let query = Query::parse(uri.query());
+        let header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let accept = header(header::ACCEPT);
+        let json = |value: Value| Ok((200, "application/json", value));
+        let state = self.lock();
+        let registry = &state.registry;
+        let read_only = |found: Option<Value>| match (method, found) {
+            (&Method::GET, Some(value)) => json(value),
+            (&Method::GET, None) => Err(ApiError::NoResource),
+            _ => Err(ApiError::MethodNotAllowed),
+        };
+        match segments.as_slice() {
+            ["version"] => read_only(Some(discovery::version())),
+            ["api" | "apis"] => {
+                let core = segments[0] == "api";
+                if method != Method::GET {
+                    return Err(ApiError::MethodNotAllowed);
+                }
+                match discovery::aggregated_accept(accept) {
+                    Some(content_type) => Ok((200, content_type, discovery::aggregated(registry, core, content_type))),
+                    None if core => json(discovery::api_versions()),
+                    None => json(discovery::api_group_list(registry)),
+                }
+            }
+            ["openapi", "v3"] => read_only(Some(discovery::openapi_index(registry))),
+            ["openapi", "v3", "api", version] => read_only(discovery::openapi_group_version(registry, "", version)),
+            ["openapi", "v3", "apis", group, version] => {
+                read_only(discovery::openapi_group_version(registry, group, version))
+            }
+            ["api", version] => read_only(discovery::api_resource_list(registry, "", version)),
+            ["apis", group, version] => read_only(discovery::api_resource_list(registry, group, version)),
+            ["api", version, rest @ ..] => {
+                let target = resolve(registry, "", version, rest)?;
+                drop(state);
+                self.resource(method, &target, &query, headers, body)
+            }
+            ["apis", group, version, rest @ ..] => {
+                let target = resolve(registry, group, version, rest)?;
+                drop(state);
+                self.resource(method, &target, &query, headers, body)
+            }
+            _ => Err(ApiError::NoResource),
+        }
+    }
+
+    fn resource(
+        &self,
+        method: &Method,
+        target: &Target,
+        query: &Query,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<(u16, &'static str, Value), ApiError> {
+        let header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let call =
+            Call { query, content_type: header(header::CONTENT_TYPE), user_agent: header(header::USER_AGENT), body };
+        let env = Env { now: self.inner.options.clock.now(), uids: &self.inner.uids };
+        let mut state = self.lock();
+        let named = target.name.is_some();
+        let reply: Reply = match (method, named) {
+            (&Method::GET, _) if query.flag("watch") => return Err(ApiError::MethodNotAllowed),
+            (&Method::GET, true) => state.get(target)?,
+            (&Method::GET, false) => state.list(target, query)?,
+            (&Method::POST, false) => state.create(env, target, &call)?,
+            (&Method::PUT, true) => state.replace(env, target, &call)?,
+            (&Method::PATCH, true) => state.patch(env, target, &call)?,
+            (&Method::DELETE, true) => state.delete(env, target, &call)?,
+            (&Method::DELETE, false) => state.delete_collection(target, &call)?,
+            _ => return Err(ApiError::MethodNotAllowed),
+        };
+        Ok((reply.code, "application/json", reply.body))
+    }
+
+    /// Serves on `listener` until the returned handle is dropped or shut down.
+    pub fn serve(&self, listener: TcpListener) -> std::io::Result<ServerHandle> {
+        let addr = listener.local_addr()?;
+        let server = self.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let server = server.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        let server = server.clone();
+                        async move { Ok::<_, Infallible>(server.call(request).await) }
+                    });
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    // A client closing its connection early is not the server's problem.
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                });
+            }
+        });
+        Ok(ServerHandle { addr, task })
+    }
+
+    /// Binds `addr` (port 0 picks a free port) and serves on it.
+    pub async fn listen(&self, addr: SocketAddr) -> std::io::Result<ServerHandle> {
+        self.serve(TcpListener::bind(addr).await?)
+    }
+}
+
+/// A running listener. Dropping it stops accepting connections.
+#[derive(Debug)]
+pub struct ServerHandle {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl ServerHandle {
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR`, what clients connect to.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting connections.
+    pub fn shutdown(self) {}
+
+    /// Waits until the server stops (it runs until the process ends or the handle is dropped).
+    pub async fn wait(mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl<B> tower::Service<Request<B>> for ApiServer
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Response<ResponseBody>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let server = self.clone();
+        Box::pin(async move { Ok(ApiServer::call(&server, request).await) })
+    }
+}
+
+/// Turns the path after `/api/v1` or `/apis/<g>/<v>` into a target.
+fn resolve(registry: &Registry, group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError> {
+    let find = |plural: &str| registry.get(group, version, plural).cloned().ok_or(ApiError::NoResource);
+    let target = |resource, namespace: Option<&str>, name: Option<&str>| Target {
+        resource,
+        namespace: namespace.map(str::to_owned),
+        name: name.map(str::to_owned),
+    };
+    let namespaced_resource =
+        |plural: &str| registry.get(group, version, plural).filter(|r| r.is_namespaced()).cloned();
+    match rest {
+        ["namespaces", namespace, plural, tail @ ..] if namespaced_resource(plural).is_some() => {
+            let resource = find(plural)?;
+            match tail {
+                [] => Ok(target(resource, Some(namespace), None)),
+                [name] => Ok(target(resource, Some(namespace), Some(name))),
+                _ => Err(ApiError::NoResource),
+            }
+        }
+        [plural] => Ok(target(find(plural)?, None, None)),
+        [plural, name] => {
+            let resource = find(plural)?;
+            if resource.is_namespaced() {
+                return Err(ApiError::NoResource);
+            }
+            Ok(target(resource, None, Some(name)))
+        }
+        _ => Err(ApiError::NoResource),
+    }
+}
+
+fn respond(code: u16, content_type: &str, body: &Value) -> Response<ResponseBody> {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut response = Response::new(Full::new(Bytes::from(bytes)));
+    *response.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(value) = http::HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+/// Writes a kubeconfig at `path` whose current context points at `url` (plain HTTP, no
+/// credentials), namespace `default`. kubectl and kube-rs then connect with no flags.
+pub fn write_kubeconfig(path: &Path, url: &str) -> std::io::Result<()> {
+    let text = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: gitops\n  cluster:\n    server: {url}\ncontexts:\n- name: gitops\n  context:\n    cluster: gitops\n    user: gitops\n    namespace: default\ncurrent-context: gitops\nusers:\n- name: gitops\n  user: {{}}\npreferences: {{}}\n"
+    );
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(path, text)
+}

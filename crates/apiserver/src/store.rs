@@ -1,0 +1,133 @@
+//! The object store: objects by (group, resource, namespace, name), one global resourceVersion.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+
+use serde_json::{Value, json};
+
+/// Where an object is stored. Cluster-scoped objects have an empty namespace.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Key {
+    pub(crate) group: String,
+    pub(crate) resource: String,
+    pub(crate) namespace: String,
+    pub(crate) name: String,
+}
+
+impl Key {
+    pub(crate) fn new(group: &str, resource: &str, namespace: &str, name: &str) -> Key {
+        Key { group: group.into(), resource: resource.into(), namespace: namespace.into(), name: name.into() }
+    }
+}
+
+/// Objects in key order, and the last resourceVersion handed out.
+#[derive(Debug, Default)]
+pub(crate) struct Store {
+    objects: BTreeMap<Key, Value>,
+    revision: u64,
+}
+
+impl Store {
+    pub(crate) fn get(&self, key: &Key) -> Option<&Value> {
+        self.objects.get(key)
+    }
+
+    /// Objects of one resource, in one namespace or all, in (namespace, name) order, starting
+    /// after `after` (a `namespace/name` continue position) when given.
+    pub(crate) fn list<'a>(
+        &'a self,
+        group: &'a str,
+        resource: &'a str,
+        namespace: Option<&'a str>,
+        after: Option<(&str, &str)>,
+    ) -> impl Iterator<Item = &'a Value> + 'a {
+        let start = match after {
+            Some((ns, name)) => Bound::Excluded(Key::new(group, resource, ns, name)),
+            None => Bound::Included(Key::new(group, resource, namespace.unwrap_or(""), "")),
+        };
+        self.objects
+            .range((start, Bound::Unbounded))
+            .take_while(move |(key, _)| key.group == group && key.resource == resource)
+            .filter(move |(key, _)| namespace.is_none_or(|ns| key.namespace == ns))
+            .map(|(_, value)| value)
+    }
+
+    /// Every key in `namespace`, of every resource.
+    pub(crate) fn keys_in_namespace(&self, namespace: &str) -> Vec<Key> {
+        self.objects.keys().filter(|key| key.namespace == namespace).cloned().collect()
+    }
+
+    /// The current resourceVersion.
+    pub(crate) fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// Hands out the next resourceVersion.
+    pub(crate) fn next_revision(&mut self) -> u64 {
+        self.revision += 1;
+        self.revision
+    }
+
+    pub(crate) fn put(&mut self, key: Key, value: Value) {
+        self.objects.insert(key, value);
+    }
+
+    pub(crate) fn remove(&mut self, key: &Key) -> Option<Value> {
+        self.objects.remove(key)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.objects.len()
+    }
+}
+
+/// The parts of an object that `generation` follows: everything but `metadata` and `status`.
+pub(crate) fn spec_changed(old: &Value, new: &Value) -> bool {
+    let (Some(old), Some(new)) = (old.as_object(), new.as_object()) else { return old != new };
+    let relevant = |key: &String| !matches!(key.as_str(), "metadata" | "status" | "apiVersion" | "kind");
+    let old_keys: Vec<(&String, &Value)> = old.iter().filter(|(k, _)| relevant(k)).collect();
+    let new_keys: Vec<(&String, &Value)> = new.iter().filter(|(k, _)| relevant(k)).collect();
+    old_keys.len() != new_keys.len() || old_keys.iter().any(|(k, v)| new.get(*k) != Some(*v))
+}
+
+/// Sets a `metadata` field.
+pub(crate) fn set_meta(object: &mut Value, field: &str, value: Value) {
+    if !object.get("metadata").is_some_and(Value::is_object) {
+        object["metadata"] = json!({});
+    }
+    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.insert(field.into(), value);
+    }
+}
+
+/// Reads a string `metadata` field.
+pub(crate) fn meta_str<'v>(object: &'v Value, field: &str) -> Option<&'v str> {
+    object.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_by_namespace_and_position() {
+        let mut store = Store::default();
+        for (ns, name) in [("a", "x"), ("a", "y"), ("b", "x")] {
+            store.put(Key::new("", "configmaps", ns, name), json!({"metadata": {"name": name, "namespace": ns}}));
+        }
+        store.put(Key::new("", "secrets", "a", "s"), json!({}));
+        assert_eq!(store.list("", "configmaps", None, None).count(), 3);
+        assert_eq!(store.list("", "configmaps", Some("a"), None).count(), 2);
+        assert_eq!(store.list("", "configmaps", None, Some(("a", "y"))).count(), 1);
+        assert_eq!(store.list("", "configmaps", Some("b"), None).count(), 1);
+        assert_eq!(store.keys_in_namespace("a").len(), 3);
+    }
+
+    #[test]
+    fn generation_follows_spec_only() {
+        let old = json!({"metadata": {"labels": {}}, "spec": {"a": 1}, "status": {"x": 1}});
+        assert!(!spec_changed(&old, &json!({"metadata": {}, "spec": {"a": 1}, "status": {"x": 2}})));
+        assert!(spec_changed(&old, &json!({"spec": {"a": 2}})));
+        assert!(spec_changed(&old, &json!({"spec": {"a": 1}, "data": {}})));
+    }
+}

@@ -1,0 +1,651 @@
+//! The verbs on resources: get, list, create, update, patch (apply, merge, JSON, strategic) and delete.
+
+use gitops_core::Gvk;
+use gitops_core::patch::{MergeOptions, strategic_merge};
+use gitops_core::schema::{Node, Schema};
+use serde_json::{Map, Value, json};
+
+use crate::clock::{UidSource, rfc3339};
+use crate::error::{ApiError, Cause};
+use crate::registry::{Registry, Resource};
+use crate::request::{NameRule, Query, invalid_name, json_object, json_patch, merge_patch, validate_name, yaml_object};
+use crate::selector::{FieldSelector, LabelSelector};
+use crate::ssa::{self, Writer};
+use crate::store::{Key, Store, meta_str, set_meta, spec_changed};
+
+/// The namespaces every server starts with.
+pub(crate) const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
+
+/// Everything behind the server's lock.
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) store: Store,
+    pub(crate) registry: Registry,
+}
+
+/// What a write needs besides the state: the time and the uid source.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Env<'a> {
+    pub(crate) now: u64,
+    pub(crate) uids: &'a UidSource,
+}
+
+/// The resource (and object) a request is about.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) resource: Resource,
+    pub(crate) namespace: Option<String>,
+    pub(crate) name: Option<String>,
+}
+
+/// What the request says besides its path.
+#[derive(Debug)]
+pub(crate) struct Call<'a> {
+    pub(crate) query: &'a Query,
+    pub(crate) content_type: &'a str,
+    pub(crate) user_agent: &'a str,
+    pub(crate) body: &'a [u8],
+}
+
+/// A reply: HTTP code and JSON body.
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub(crate) code: u16,
+    pub(crate) body: Value,
+}
+
+impl Reply {
+    fn ok(body: Value) -> Reply {
+        Reply { code: 200, body }
+    }
+}
+
+impl Target {
+    fn key(&self, name: &str) -> Key {
+        Key::new(&self.resource.group, &self.resource.plural, self.namespace.as_deref().unwrap_or(""), name)
+    }
+
+    fn name(&self) -> &str {
+        self.name.as_deref().unwrap_or("")
+    }
+
+    fn not_found(&self, name: &str) -> ApiError {
+        ApiError::NotFound { resource: self.resource.qualified(), name: name.into() }
+    }
+
+    fn schema(&self) -> Node<'static> {
+        Schema::builtin().root_or_deduced(&Gvk::new(
+            self.resource.group.as_str(),
+            self.resource.version.as_str(),
+            self.resource.kind.as_str(),
+        ))
+    }
+
+    fn resets_status(&self) -> bool {
+        self.resource.has_subresource("status")
+    }
+}
+
+impl State {
+    pub(crate) fn new(registry: Registry, env: Env<'_>) -> State {
+        let mut state = State { store: Store::default(), registry };
+        for name in SYSTEM_NAMESPACES {
+            let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+            if let Some(resource) = state.registry.by_kind("", "Namespace").cloned() {
+                let target = Target { resource, namespace: None, name: Some(name.into()) };
+                state.commit_create(env, &target, object, false);
+            }
+        }
+        state
+    }
+
+    pub(crate) fn object_count(&self) -> usize {
+        self.store.len()
+    }
+
+    fn require_namespace(&self, target: &Target) -> Result<(), ApiError> {
+        match target.namespace.as_deref() {
+            Some(namespace) if target.resource.is_namespaced() => {
+                if self.store.get(&Key::new("", "namespaces", "", namespace)).is_some() {
+                    Ok(())
+                } else {
+                    Err(ApiError::NotFound { resource: "namespaces".into(), name: namespace.into() })
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn get(&self, target: &Target) -> Result<Reply, ApiError> {
+        let name = target.name();
+        self.store.get(&target.key(name)).cloned().map(Reply::ok).ok_or_else(|| target.not_found(name))
+    }
+
+    pub(crate) fn list(&self, target: &Target, query: &Query) -> Result<Reply, ApiError> {
+        let labels = query.get("labelSelector").map(LabelSelector::parse).transpose().map_err(ApiError::BadRequest)?;
+        let fields = query.get("fieldSelector").map(FieldSelector::parse).transpose().map_err(ApiError::BadRequest)?;
+        let limit = match query.get("limit") {
+            Some(text) => text.parse::<usize>().map_err(|_| ApiError::BadRequest(format!("invalid limit {text:?}")))?,
+            None => 0,
+        };
+        let position = query.get("continue").map(decode_continue).transpose()?;
+        let after = position.as_ref().map(|(ns, name)| (ns.as_str(), name.as_str()));
+        let resource = &target.resource;
+        let matching = self
+            .store
+            .list(&resource.group, &resource.plural, target.namespace.as_deref(), after)
+            .filter(|object| {
+                labels.as_ref().is_none_or(|s| s.matches(object.pointer("/metadata/labels").unwrap_or(&Value::Null)))
+            })
+            .filter(|object| fields.as_ref().is_none_or(|s| s.matches(object)));
+        let mut items: Vec<Value> =
+            if limit == 0 { matching.cloned().collect() } else { matching.take(limit + 1).cloned().collect() };
+        let mut metadata = Map::new();
+        metadata.insert("resourceVersion".into(), json!(self.store.revision().to_string()));
+        if limit > 0 && items.len() > limit {
+            items.truncate(limit);
+            if let Some(last) = items.last() {
+                let token =
+                    encode_continue(meta_str(last, "namespace").unwrap_or(""), meta_str(last, "name").unwrap_or(""));
+                metadata.insert("continue".into(), json!(token));
+            }
+        }
+        Ok(Reply::ok(json!({
+            "kind": format!("{}List", resource.kind),
+            "apiVersion": resource.api_version(),
+            "metadata": metadata,
+            "items": items,
+        })))
+    }
+
+    pub(crate) fn create(&mut self, env: Env<'_>, target: &Target, call: &Call<'_>) -> Result<Reply, ApiError> {
+        let dry_run = call.query.dry_run()?;
+        let mut object = decode_body(call)?;
+        check_type(&mut object, &target.resource, "")?;
+        check_namespace(&mut object, target)?;
+        if meta_str(&object, "name").is_none()
+            && let Some(prefix) = meta_str(&object, "generateName").map(str::to_owned)
+        {
+            let suffix: String = env.uids.next().chars().filter(char::is_ascii_alphanumeric).rev().take(5).collect();
+            set_meta(&mut object, "name", json!(format!("{prefix}{suffix}")));
+        }
+        let name = meta_str(&object, "name").unwrap_or("").to_owned();
+        if name.is_empty() {
+            let cause = Cause {
+                reason: "FieldValueRequired".into(),
+                message: "Required value: name or generateName is required".into(),
+                field: "metadata.name".into(),
+            };
+            return Err(ApiError::Invalid {
+                kind: target.resource.kind.clone(),
+                group: target.resource.group.clone(),
+                name,
+                causes: vec![cause],
+            });
+        }
+        validate(&target.resource, &name)?;
+        self.require_namespace(target)?;
+        let key = target.key(&name);
+        if self.store.get(&key).is_some() {
+            return Err(ApiError::AlreadyExists { resource: target.resource.qualified(), name });
+        }
+        if target.resets_status()
+            && let Some(map) = object.as_object_mut()
+        {
+            map.remove("status");
+        }
+        let now = rfc3339(env.now);
+        let api_version = target.resource.api_version();
+        let writer = Writer { node: target.schema(), manager: &manager(call), api_version: &api_version, now: &now };
+        let object = ssa::update(None, &object, &writer).unwrap_or(object);
+        let object = self.commit_create(env, &Target { name: Some(name), ..target.clone() }, object, dry_run);
+        Ok(Reply { code: 201, body: object })
+    }
+
+    pub(crate) fn replace(&mut self, env: Env<'_>, target: &Target, call: &Call<'_>) -> Result<Reply, ApiError> {
+        let dry_run = call.query.dry_run()?;
+        let mut object = decode_body(call)?;
+        check_type(&mut object, &target.resource, "")?;
+        check_namespace(&mut object, target)?;
+        check_name(&object, target)?;
+        let live = self.live(target)?;
+        self.write_update(env, target, &live, object, &manager(call), dry_run)
+    }
+
+    pub(crate) fn patch(&mut self, env: Env<'_>, target: &Target, call: &Call<'_>) -> Result<Reply, ApiError> {
+        let dry_run = call.query.dry_run()?;
+        let media = call.content_type.split(';').next().unwrap_or("").trim();
+        if media == "application/apply-patch+yaml" {
+            return self.apply(env, target, call, dry_run);
+        }
+        if call.query.get("force").is_some() {
+            let cause = Cause {
+                reason: "FieldValueForbidden".into(),
+                message: "Forbidden: may not be specified for non-apply patch".into(),
+                field: "force".into(),
+            };
+            return Err(ApiError::Invalid {
+                kind: "PatchOptions".into(),
+                group: "meta.k8s.io".into(),
+                name: String::new(),
+                causes: vec![cause],
+            });
+        }
+        let live = self.live(target)?;
+        let mut object = ssa::without_managed_fields(&live);
+        let bad = |error: String| ApiError::BadRequest(error);
+        match media {
+            "application/merge-patch+json" => merge_patch(&mut object, &json_object(call.body)?),
+            "application/json-patch+json" => {
+                let patch: Value =
+                    serde_json::from_slice(call.body).map_err(|e| bad(format!("error decoding JSON patch: {e}")))?;
+                json_patch(&mut object, &patch).map_err(bad)?;
+            }
+            "application/strategic-merge-patch+json" => {
+                let patch = json_object(call.body)?;
+                object = strategic_merge(&object, &patch, target.schema(), &MergeOptions::default())
+                    .map_err(|e| bad(e.to_string()))?;
+            }
+            _ => {
+                return Err(ApiError::UnsupportedMediaType(
+                    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json".into(),
+                ));
+            }
+        }
+        check_type(&mut object, &target.resource, "")?;
+        check_name(&object, target)?;
+        self.write_update(env, target, &live, object, &manager(call), dry_run)
+    }
+
+    fn apply(&mut self, env: Env<'_>, target: &Target, call: &Call<'_>, dry_run: bool) -> Result<Reply, ApiError> {
+        let Some(manager) = call.query.get("fieldManager") else {
+            let cause = Cause {
+                reason: "FieldValueRequired".into(),
+                message: "Required value: is required for apply patch".into(),
+                field: "fieldManager".into(),
+            };
+            return Err(ApiError::Invalid {
+                kind: "PatchOptions".into(),
+                group: "meta.k8s.io".into(),
+                name: String::new(),
+                causes: vec![cause],
+            });
+        };
+        let force = call.query.flag("force");
+        let mut config = yaml_object(call.body)?;
+        if config.pointer("/metadata/managedFields").is_some() {
+            return Err(ApiError::BadRequest("metadata.managedFields must be nil".into()));
+        }
+        check_type(&mut config, &target.resource, "apply")?;
+        check_namespace(&mut config, target)?;
+        check_name(&config, target)?;
+        if target.resets_status()
+            && let Some(map) = config.as_object_mut()
+        {
+            map.remove("status");
+        }
+        let now = rfc3339(env.now);
+        let api_version = target.resource.api_version();
+        let writer = Writer { node: target.schema(), manager, api_version: &api_version, now: &now };
+        let name = target.name().to_owned();
+        match self.store.get(&target.key(&name)).cloned() {
+            None => {
+                validate(&target.resource, &name)?;
+                self.require_namespace(target)?;
+                let object = ssa::apply(None, &config, &writer, force)?.unwrap_or(config);
+                Ok(Reply { code: 201, body: self.commit_create(env, target, object, dry_run) })
+            }
+            Some(live) => {
+                precondition(&config, &live, target)?;
+                match ssa::apply(Some(&live), &config, &writer, force)? {
+                    None => Ok(Reply::ok(live)),
+                    Some(object) => Ok(Reply::ok(self.commit_update(target, &live, object, dry_run))),
+                }
+            }
+        }
+    }
+
+    pub(crate) fn delete(&mut self, env: Env<'_>, target: &Target, call: &Call<'_>) -> Result<Reply, ApiError> {
+        let options = if call.body.is_empty() { json!({}) } else { json_object(call.body)? };
+        let dry_run = call.query.dry_run()?
+            || options.get("dryRun").and_then(Value::as_array).is_some_and(|v| v.iter().any(|x| x == "All"));
+        let live = self.live(target)?;
+        if let Some(uid) = options.pointer("/preconditions/uid").and_then(Value::as_str)
+            && meta_str(&live, "uid") != Some(uid)
+        {
+            return Err(ApiError::Conflict { resource: target.resource.qualified(), name: target.name().into() });
+        }
+        if let Some(rv) = options.pointer("/preconditions/resourceVersion").and_then(Value::as_str)
+            && meta_str(&live, "resourceVersion") != Some(rv)
+        {
+            return Err(ApiError::Conflict { resource: target.resource.qualified(), name: target.name().into() });
+        }
+        let key = target.key(target.name());
+        let finalizers = live.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
+        let is_namespace = target.resource.group.is_empty() && target.resource.plural == "namespaces";
+        if finalizers && !is_namespace {
+            let mut object = live.clone();
+            if meta_str(&object, "deletionTimestamp").is_none() {
+                set_meta(&mut object, "deletionTimestamp", json!(rfc3339(env.now)));
+                set_meta(&mut object, "deletionGracePeriodSeconds", json!(0));
+                object = self.commit_update(target, &live, object, dry_run);
+            }
+            return Ok(Reply::ok(object));
+        }
+        if !dry_run {
+            if is_namespace {
+                for contained in self.store.keys_in_namespace(target.name()) {
+                    self.store.remove(&contained);
+                }
+            }
+            self.store.remove(&key);
+            self.store.next_revision();
+        }
+        if is_namespace || (target.resource.group.is_empty() && target.resource.plural == "pods") {
+            let mut object = live;
+            if is_namespace {
+                set_meta(&mut object, "deletionTimestamp", json!(rfc3339(env.now)));
+                object["status"] = json!({"phase": "Terminating"});
+            }
+            return Ok(Reply::ok(object));
+        }
+        let mut details = Map::new();
+        details.insert("name".into(), json!(target.name()));
+        if !target.resource.group.is_empty() {
+            details.insert("group".into(), json!(target.resource.group));
+        }
+        details.insert("kind".into(), json!(target.resource.plural));
+        details.insert("uid".into(), json!(meta_str(&live, "uid").unwrap_or("")));
+        Ok(Reply::ok(
+            json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
+        ))
+    }
+
+    pub(crate) fn delete_collection(&mut self, target: &Target, call: &Call<'_>) -> Result<Reply, ApiError> {
+        let dry_run = call.query.dry_run()?;
+        let Reply { body: list, .. } = self.list(target, call.query)?;
+        let items = list.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+        if !dry_run {
+            for item in &items {
+                let key = Key::new(
+                    &target.resource.group,
+                    &target.resource.plural,
+                    meta_str(item, "namespace").unwrap_or(""),
+                    meta_str(item, "name").unwrap_or(""),
+                );
+                self.store.remove(&key);
+            }
+            if !items.is_empty() {
+                self.store.next_revision();
+            }
+        }
+        let mut body = list;
+        body["metadata"] = json!({"resourceVersion": self.store.revision().to_string()});
+        Ok(Reply::ok(body))
+    }
+
+    fn live(&self, target: &Target) -> Result<Value, ApiError> {
+        let name = target.name();
+        self.store.get(&target.key(name)).cloned().ok_or_else(|| target.not_found(name))
+    }
+
+    /// A non-apply write of `object` over `live`: preconditions, status reset, ownership, commit.
+    fn write_update(
+        &mut self,
+        env: Env<'_>,
+        target: &Target,
+        live: &Value,
+        mut object: Value,
+        manager: &str,
+        dry_run: bool,
+    ) -> Result<Reply, ApiError> {
+        precondition(&object, live, target)?;
+        for field in [
+            "uid",
+            "creationTimestamp",
+            "generation",
+            "resourceVersion",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+        ] {
+            match live.pointer(&format!("/metadata/{field}")) {
+                Some(value) => set_meta(&mut object, field, value.clone()),
+                None => {
+                    if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                        metadata.remove(field);
+                    }
+                }
+            }
+        }
+        if target.resets_status()
+            && let Some(map) = object.as_object_mut()
+        {
+            match live.get("status") {
+                Some(status) => map.insert("status".into(), status.clone()),
+                None => map.remove("status"),
+            };
+        }
+        let now = rfc3339(env.now);
+        let api_version = target.resource.api_version();
+        let writer = Writer { node: target.schema(), manager, api_version: &api_version, now: &now };
+        let object = normalize(object);
+        match ssa::update(Some(live), &object, &writer) {
+            None => Ok(Reply::ok(live.clone())),
+            Some(object) => Ok(Reply::ok(self.commit_update(target, live, object, dry_run))),
+        }
+    }
+
+    /// Stamps a new object and stores it unless `dry_run`; a dry run gets no resourceVersion.
+    fn commit_create(&mut self, env: Env<'_>, target: &Target, mut object: Value, dry_run: bool) -> Value {
+        let name = meta_str(&object, "name").unwrap_or(target.name()).to_owned();
+        set_meta(&mut object, "uid", json!(env.uids.next()));
+        set_meta(&mut object, "creationTimestamp", json!(rfc3339(env.now)));
+        set_meta(&mut object, "generation", json!(1));
+        for field in ["deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+            if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                metadata.remove(field);
+            }
+        }
+        if target.resource.group.is_empty() && target.resource.plural == "namespaces" {
+            let labels = object.pointer("/metadata/labels").cloned().unwrap_or_else(|| json!({}));
+            let mut labels = labels.as_object().cloned().unwrap_or_default();
+            labels.insert("kubernetes.io/metadata.name".into(), json!(name));
+            set_meta(&mut object, "labels", Value::Object(labels));
+            object["spec"] = json!({"finalizers": ["kubernetes"]});
+            object["status"] = json!({"phase": "Active"});
+        }
+        if dry_run {
+            if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                metadata.remove("resourceVersion");
+            }
+            return normalize(object);
+        }
+        let revision = self.store.next_revision();
+        set_meta(&mut object, "resourceVersion", json!(revision.to_string()));
+        let object = normalize(object);
+        self.store.put(target.key(&name), object.clone());
+        object
+    }
+
+    /// Stores a changed object unless `dry_run` (which keeps the live resourceVersion).
+    fn commit_update(&mut self, target: &Target, live: &Value, mut object: Value, dry_run: bool) -> Value {
+        let generation = live.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
+        let generation = if spec_changed(live, &object) { generation + 1 } else { generation };
+        set_meta(&mut object, "generation", json!(generation));
+        if dry_run {
+            return normalize(object);
+        }
+        let revision = self.store.next_revision();
+        set_meta(&mut object, "resourceVersion", json!(revision.to_string()));
+        let object = normalize(object);
+        let key = target.key(target.name());
+        let finalized = meta_str(&object, "deletionTimestamp").is_some()
+            && object.pointer("/metadata/finalizers").and_then(Value::as_array).is_none_or(Vec::is_empty);
+        if finalized {
+            self.store.remove(&key);
+        } else {
+            self.store.put(key, object.clone());
+        }
+        object
+    }
+}
+
+fn decode_body(call: &Call<'_>) -> Result<Value, ApiError> {
+    let media = call.content_type.split(';').next().unwrap_or("").trim();
+    match media {
+        "" | "application/json" => json_object(call.body),
+        "application/yaml" | "application/x-yaml" | "text/yaml" => yaml_object(call.body),
+        _ => Err(ApiError::UnsupportedMediaType("application/json, application/yaml".into())),
+    }
+}
+
+/// The manager of a non-apply write: `fieldManager`, else the User-Agent's program name.
+fn manager(call: &Call<'_>) -> String {
+    if let Some(manager) = call.query.get("fieldManager") {
+        manager.to_owned()
+    } else {
+        let program = call.user_agent.split('/').next().unwrap_or("").trim();
+        if program.is_empty() { "unknown".into() } else { program.chars().take(128).collect() }
+    }
+}
+
+fn validate(resource: &Resource, name: &str) -> Result<(), ApiError> {
+    let errors = validate_name(name, NameRule::for_kind(&resource.group, &resource.kind));
+    if errors.is_empty() { Ok(()) } else { Err(invalid_name(&resource.group, &resource.kind, name, &errors)) }
+}
+
+/// Checks (and fills in) `apiVersion` and `kind`.
+fn check_type(object: &mut Value, resource: &Resource, verb: &str) -> Result<(), ApiError> {
+    let expected = resource.api_version();
+    let Some(map) = object.as_object_mut() else {
+        return Err(ApiError::BadRequest("the body must be an object".into()));
+    };
+    match map.get("apiVersion").and_then(Value::as_str) {
+        Some(found) if found != expected => {
+            return Err(ApiError::BadRequest(if verb == "apply" {
+                format!(
+                    "Incorrect version specified in apply patch. Specified patch version: {found}, expected: {expected}"
+                )
+            } else {
+                format!("the API version in the data ({found}) does not match the expected API version ({expected})")
+            }));
+        }
+        Some(_) => {}
+        None if verb == "apply" => return Err(ApiError::BadRequest("apiVersion must be set in an apply patch".into())),
+        None => {
+            map.insert("apiVersion".into(), json!(expected));
+        }
+    }
+    match map.get("kind").and_then(Value::as_str) {
+        Some(found) if found != resource.kind => Err(ApiError::BadRequest(format!(
+            "the kind in the data ({found}) does not match the expected kind ({})",
+            resource.kind
+        ))),
+        Some(_) => Ok(()),
+        None if verb == "apply" => Err(ApiError::BadRequest("kind must be set in an apply patch".into())),
+        None => {
+            map.insert("kind".into(), json!(resource.kind));
+            Ok(())
+        }
+    }
+}
+
+/// Checks (and fills in) `metadata.namespace` against the path.
+fn check_namespace(object: &mut Value, target: &Target) -> Result<(), ApiError> {
+    let found = meta_str(object, "namespace").map(str::to_owned);
+    match (&target.namespace, found) {
+        (Some(path), Some(body)) if target.resource.is_namespaced() && *path != body => Err(ApiError::BadRequest(
+            "the namespace of the provided object does not match the namespace sent on the request".into(),
+        )),
+        (Some(path), None) if target.resource.is_namespaced() => {
+            set_meta(object, "namespace", json!(path));
+            Ok(())
+        }
+        _ if !target.resource.is_namespaced() => {
+            if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
+                metadata.remove("namespace");
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_name(object: &Value, target: &Target) -> Result<(), ApiError> {
+    match meta_str(object, "name") {
+        Some(found) if found == target.name() => Ok(()),
+        Some(found) => Err(ApiError::BadRequest(format!(
+            "the name of the object ({found}) does not match the name on the URL ({})",
+            target.name()
+        ))),
+        None => Err(ApiError::BadRequest("name is required in the body".into())),
+    }
+}
+
+/// The optimistic lock: a `metadata.resourceVersion` in the body must match the live one.
+fn precondition(object: &Value, live: &Value, target: &Target) -> Result<(), ApiError> {
+    match meta_str(object, "resourceVersion") {
+        Some(rv) if Some(rv) != meta_str(live, "resourceVersion") => {
+            Err(ApiError::Conflict { resource: target.resource.qualified(), name: target.name().into() })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Puts `apiVersion`, `kind`, `metadata` first and `metadata`'s fields in the API server's order.
+fn normalize(object: Value) -> Value {
+    const ORDER: [&str; 15] = [
+        "name",
+        "generateName",
+        "namespace",
+        "selfLink",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+    ];
+    let Value::Object(mut map) = object else { return object };
+    let mut out = Map::new();
+    for key in ["apiVersion", "kind"] {
+        if let Some(value) = map.shift_remove(key) {
+            out.insert(key.into(), value);
+        }
+    }
+    if let Some(Value::Object(mut metadata)) = map.shift_remove("metadata") {
+        let mut ordered = Map::new();
+        for key in ORDER {
+            if let Some(value) = metadata.shift_remove(key) {
+                ordered.insert(key.into(), value);
+            }
+        }
+        ordered.extend(metadata);
+        out.insert("metadata".into(), Value::Object(ordered));
+    }
+    out.extend(map);
+    Value::Object(out)
+}
+
+fn encode_continue(namespace: &str, name: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let raw = format!("{namespace}/{name}");
+    raw.bytes().flat_map(|b| [char::from(HEX[usize::from(b >> 4)]), char::from(HEX[usize::from(b & 15)])]).collect()
+}
+
+fn decode_continue(token: &str) -> Result<(String, String), ApiError> {
+    let invalid = || ApiError::BadRequest(format!("continue key is not valid: {token:?}"));
+    if !token.len().is_multiple_of(2) {
+        return Err(invalid());
+    }
+    let bytes: Result<Vec<u8>, _> =
+        (0..token.len()).step_by(2).map(|i| u8::from_str_radix(token.get(i..i + 2).unwrap_or("zz"), 16)).collect();
+    let text = String::from_utf8(bytes.map_err(|_| invalid())?).map_err(|_| invalid())?;
+    let (namespace, name) = text.split_once('/').ok_or_else(invalid)?;
+    Ok((namespace.into(), name.into()))
+}

@@ -1,0 +1,203 @@
+//! Diff throughput (criterion): 10,000 Deployment-sized objects against live copies that carry
+//! what the API server adds (defaults, status, managedFields, metadata, respelled quantities,
+//! reordered lists), so every object is compared in full and found unchanged.
+//!
+//! `cargo bench -p gitops-diff --bench diff` prints the time per 10,000 objects and the
+//! throughput in objects per second, and the resident-memory growth of the inputs and of the
+//! diff (Linux).
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use gitops_core::{Inventory, Manifest, ManifestSet, Object, ObjectRef, Origin};
+use gitops_diff::{Inputs, ThreeWayDiff};
+use serde_json::{Value, json};
+
+const OBJECTS: usize = 10_000;
+
+fn desired(i: usize) -> Value {
+    let env: Vec<Value> =
+        (0..8).map(|e| json!({"name": format!("VAR_{e}"), "value": format!("value-{i}-{e}")})).collect();
+    json!({
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {
+            "name": format!("app-{i}"),
+            "namespace": format!("team-{}", i % 50),
+            "labels": {"app.kubernetes.io/name": format!("app-{i}"), "app.kubernetes.io/part-of": "shop", "tier": "web"},
+            "annotations": {"owner": "team-payments", "docs": "https://example.invalid/runbook"}
+        },
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": format!("app-{i}")}},
+            "template": {
+                "metadata": {"labels": {"app.kubernetes.io/name": format!("app-{i}"), "tier": "web"}},
+                "spec": {
+                    "serviceAccountName": "app",
+                    "containers": [
+                        {
+                            "name": "app",
+                            "image": format!("registry.example.invalid/app:{}", i % 7),
+                            "args": ["--port=8080", "--log-format=json"],
+                            "ports": [{"containerPort": 8080, "name": "http"}, {"containerPort": 9090, "name": "metrics"}],
+                            "env": env,
+                            "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
+                            "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}, "periodSeconds": 5},
+                            "livenessProbe": {"httpGet": {"path": "/live", "port": "http"}, "initialDelaySeconds": 10},
+                            "volumeMounts": [{"name": "config", "mountPath": "/etc/app"}, {"name": "cache", "mountPath": "/cache"}]
+                        },
+                        {
+                            "name": "proxy",
+                            "image": "envoyproxy/envoy:v1.31",
+                            "ports": [{"containerPort": 15001}],
+                            "resources": {"limits": {"cpu": "500m", "memory": "128Mi"}}
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "config", "configMap": {"name": format!("app-{i}")}},
+                        {"name": "cache", "emptyDir": {}}
+                    ]
+                }
+            }
+        }
+    })
+}
+
+/// What the API server returns for `desired`: defaults, server metadata, status, other
+/// spellings of the same quantities, keyed lists in another order.
+fn live_copy(desired: &Value) -> Value {
+    let mut live = desired.clone();
+    live["metadata"]["uid"] = json!("8d3c2f3e-0000-4000-8000-000000000000");
+    live["metadata"]["resourceVersion"] = json!("123456");
+    live["metadata"]["generation"] = json!(4);
+    live["metadata"]["creationTimestamp"] = json!("2025-01-01T00:00:00Z");
+    live["metadata"]["annotations"]["deployment.kubernetes.io/revision"] = json!("4");
+    live["metadata"]["managedFields"] = json!([{
+        "manager": "gitops", "operation": "Apply", "apiVersion": "apps/v1", "time": "2025-01-01T00:00:00Z",
+        "fieldsType": "FieldsV1",
+        "fieldsV1": {"f:metadata": {"f:labels": {"f:tier": {}}}, "f:spec": {"f:replicas": {}, "f:template": {}}}
+    }]);
+    let spec = &mut live["spec"];
+    spec["revisionHistoryLimit"] = json!(10);
+    spec["progressDeadlineSeconds"] = json!(600);
+    spec["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}});
+    let pod = &mut spec["template"]["spec"];
+    pod["dnsPolicy"] = json!("ClusterFirst");
+    pod["restartPolicy"] = json!("Always");
+    pod["schedulerName"] = json!("default-scheduler");
+    pod["securityContext"] = json!({});
+    pod["terminationGracePeriodSeconds"] = json!(30);
+    pod["serviceAccount"] = json!("app");
+    pod["volumes"][0]["configMap"]["defaultMode"] = json!(420);
+    if let Some(containers) = pod["containers"].as_array_mut() {
+        for container in containers.iter_mut() {
+            container["imagePullPolicy"] = json!("IfNotPresent");
+            container["terminationMessagePath"] = json!("/dev/termination-log");
+            container["terminationMessagePolicy"] = json!("File");
+            if let Some(ports) = container["ports"].as_array_mut() {
+                for port in ports.iter_mut() {
+                    port["protocol"] = json!("TCP");
+                }
+                ports.reverse();
+            }
+            for probe in ["readinessProbe", "livenessProbe"] {
+                if let Some(probe) = container.get_mut(probe) {
+                    probe["httpGet"]["scheme"] = json!("HTTP");
+                    probe["timeoutSeconds"] = json!(1);
+                    probe["successThreshold"] = json!(1);
+                    probe["failureThreshold"] = json!(3);
+                }
+            }
+        }
+        containers[0]["resources"]["limits"]["cpu"] = json!("1000m");
+        containers[0]["resources"]["limits"]["memory"] = json!("1024Mi");
+        containers[1]["resources"]["limits"]["cpu"] = json!("0.5");
+        if let Some(env) = containers[0]["env"].as_array_mut() {
+            env.reverse();
+        }
+    }
+    live["status"] = json!({
+        "observedGeneration": 4, "replicas": 3, "readyReplicas": 3, "availableReplicas": 3, "updatedReplicas": 3,
+        "conditions": [
+            {"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable", "lastUpdateTime": "2025-01-01T00:00:00Z"},
+            {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "lastUpdateTime": "2025-01-01T00:00:00Z"}
+        ]
+    });
+    live
+}
+
+/// Resident memory in bytes (Linux), to report how much the inputs and the diff hold.
+fn resident() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn mib(bytes: u64) -> f64 {
+    #[allow(clippy::cast_precision_loss)] // a report, not arithmetic
+    let mib = bytes as f64 / (1024.0 * 1024.0);
+    mib
+}
+
+struct Fixture {
+    desired: ManifestSet,
+    live: BTreeMap<ObjectRef, Object>,
+    last: BTreeMap<ObjectRef, Object>,
+    inventory: Inventory,
+}
+
+fn fixture() -> Fixture {
+    let mut manifests = Vec::with_capacity(OBJECTS);
+    let mut live = BTreeMap::new();
+    let mut last = BTreeMap::new();
+    let mut inventory = Inventory::default();
+    for i in 0..OBJECTS {
+        let want = desired(i);
+        let object = Object::from_value(want.clone()).expect("valid object");
+        let reference = object.object_ref();
+        live.insert(reference.clone(), Object::from_value(live_copy(&want)).expect("valid object"));
+        last.insert(reference.clone(), object.clone());
+        inventory.insert(reference, "apps/v1");
+        manifests.push(Manifest { object, origin: Origin::generated("bench") });
+    }
+    let desired = ManifestSet::from_manifests(manifests).expect("unique names");
+    Fixture { desired, live, last, inventory }
+}
+
+fn diff(c: &mut Criterion) {
+    let before = resident();
+    let f = fixture();
+    let inputs = Inputs::new(&f.desired, &f.live, &f.inventory).last_applied(&f.last);
+    let options = ThreeWayDiff::default();
+    let with_inputs = resident();
+    let set = options.diff(&inputs);
+    let with_diff = resident();
+    assert_eq!(set.count(gitops_core::Action::Unchanged), OBJECTS, "server defaults are no changes");
+    assert!(!set.has_drift(), "no drift");
+    if let (Some(a), Some(b), Some(c)) = (before, with_inputs, with_diff) {
+        println!(
+            "memory: inputs (desired, live, last applied) {:.1} MiB; the diff of them {:.1} MiB",
+            mib(b.saturating_sub(a)),
+            mib(c.saturating_sub(b))
+        );
+    }
+    drop(set);
+
+    let mut group = c.benchmark_group("diff");
+    group.sample_size(20);
+    group.throughput(Throughput::Elements(OBJECTS as u64));
+    group.bench_function("10000-deployments-three-way", |b| b.iter(|| black_box(options.diff(black_box(&inputs)))));
+    let two_way = Inputs::new(&f.desired, &f.live, &f.inventory).last_applied(&f.live);
+    group.bench_function("10000-deployments-desired-vs-live-as-last-applied", |b| {
+        b.iter(|| black_box(options.diff(black_box(&two_way))));
+    });
+    let without = Inputs::new(&f.desired, &f.live, &f.inventory);
+    group.bench_function("10000-deployments-no-last-applied", |b| {
+        b.iter(|| black_box(options.diff(black_box(&without))));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, diff);
+criterion_main!(benches);

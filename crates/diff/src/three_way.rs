@@ -1,0 +1,494 @@
+//! `ThreeWayDiff`: the options of a diff, and the diff of whole sets and single objects.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use gitops_core::schema::{Node, Schema};
+use gitops_core::{Action, Gvk, Inventory, ManifestSet, Object, ObjectRef};
+use serde_json::{Map, Value};
+
+use crate::diffset::{DiffSet, Exclusion, FieldChange, LastAppliedSource, ObjectDiff};
+use crate::ignore::IgnoreRule;
+use crate::last_applied::{last_applied_from_annotation, last_applied_from_managed_fields};
+use crate::managed::{field_sets, remove_owned};
+use crate::mask::Masker;
+use crate::normalize::{Normalizer, Side, fold_string_data, is_secret, strip_server_fields};
+use crate::walk::{Nodes, Walk};
+
+/// The object a diff is about, how to address it, and whether the inventory records it at
+/// that `apiVersion` already.
+struct Target {
+    object: ObjectRef,
+    api_version: String,
+    owned: bool,
+}
+
+/// Lookups into the caller's maps by [`ObjectRef`]. A `BTreeMap` lookup compares whole
+/// references, strings and all, a dozen times; for large sets a hash index is cheaper.
+enum Index<'a, V> {
+    Tree(&'a BTreeMap<ObjectRef, V>),
+    Hash(HashMap<&'a ObjectRef, &'a V>),
+}
+
+impl<'a, V> Index<'a, V> {
+    fn new(map: &'a BTreeMap<ObjectRef, V>, large: bool) -> Index<'a, V> {
+        if large { Index::Hash(map.iter().collect()) } else { Index::Tree(map) }
+    }
+
+    fn get(&self, object: &ObjectRef) -> Option<&'a V> {
+        match self {
+            Index::Tree(map) => map.get(object),
+            Index::Hash(map) => map.get(object).copied(),
+        }
+    }
+}
+
+/// The schema roots of the kinds seen so far: most sets have a few kinds and many objects.
+struct Roots<'s> {
+    schema: &'s Schema,
+    known: Vec<(String, String, Node<'s>)>,
+}
+
+impl<'s> Roots<'s> {
+    fn new(schema: &'s Schema) -> Roots<'s> {
+        Roots { schema, known: Vec::new() }
+    }
+
+    fn get(&mut self, object: &Object) -> Node<'s> {
+        let (api_version, kind) = (object.api_version(), object.kind());
+        if let Some((_, _, root)) = self.known.iter().find(|(v, k, _)| v == api_version && k == kind) {
+            return *root;
+        }
+        let root = self.schema.root_or_deduced(&object.gvk());
+        self.known.push((api_version.to_owned(), kind.to_owned(), root));
+        root
+    }
+}
+
+/// Desired, live and last applied, as maps.
+type Sides<'m> = (&'m Map<String, Value>, &'m Map<String, Value>, Option<&'m Map<String, Value>>);
+
+/// Flux's per-object apply policy annotation.
+const FLUX_SSA: &str = "kustomize.toolkit.fluxcd.io/ssa";
+/// Argo CD's per-object comparison options annotation.
+const ARGO_COMPARE_OPTIONS: &str = "argocd.argoproj.io/compare-options";
+
+/// What to compare: the desired set, the live objects, what was applied last, and the inventory.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct Inputs<'a> {
+    /// The objects rendered from Git.
+    pub desired: &'a ManifestSet,
+    /// The target's copies of the desired and owned objects (missing objects are absent).
+    pub live: &'a BTreeMap<ObjectRef, Object>,
+    /// What this engine applied last, per object, when the caller keeps a record of it.
+    pub last_applied: Option<&'a BTreeMap<ObjectRef, Object>>,
+    /// The objects the application owns: those no longer desired are prune candidates.
+    pub inventory: &'a Inventory,
+}
+
+impl<'a> Inputs<'a> {
+    /// Inputs without a last-applied record.
+    pub fn new(
+        desired: &'a ManifestSet,
+        live: &'a BTreeMap<ObjectRef, Object>,
+        inventory: &'a Inventory,
+    ) -> Inputs<'a> {
+        Inputs { desired, live, last_applied: None, inventory }
+    }
+
+    /// The record of what was applied last. A target that stores exactly what was applied (a
+    /// directory, memory) can pass its live objects: every live field was then set by us, and
+    /// the diff is a two-way comparison.
+    #[must_use]
+    pub fn last_applied(mut self, last_applied: &'a BTreeMap<ObjectRef, Object>) -> Inputs<'a> {
+        self.last_applied = Some(last_applied);
+        self
+    }
+}
+
+/// The options of a three-way diff, and the diff itself ([`ThreeWayDiff::diff`]).
+///
+/// ```
+/// use gitops_diff::{IgnoreRule, ThreeWayDiff};
+/// let options = ThreeWayDiff::default()
+///     .field_manager("gitops")
+///     .ignore(IgnoreRule::new().kind("Deployment").json_pointer("/spec/replicas")?);
+/// # let _ = options;
+/// # Ok::<(), gitops_diff::IgnoreRuleError>(())
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ThreeWayDiff {
+    /// The schema (with CRDs) that says how lists and maps compare; the built-in table when unset.
+    pub schema: Option<Schema>,
+    /// Fields to leave out of the comparison.
+    pub ignore: Vec<IgnoreRule>,
+    /// The user's normalizers, run after the built-in ones.
+    pub normalizers: Vec<Arc<dyn Normalizer>>,
+    /// This engine's field manager: when the caller has no record of an object, its
+    /// `managedFields` entries with operation `Apply` stand for what was last applied.
+    pub field_manager: Option<String>,
+    /// Whether the `kubectl.kubernetes.io/last-applied-configuration` annotation stands for what
+    /// was last applied when nothing else does (objects once applied client-side). Default on.
+    pub last_applied_annotation: bool,
+}
+
+impl Default for ThreeWayDiff {
+    fn default() -> ThreeWayDiff {
+        ThreeWayDiff {
+            schema: None,
+            ignore: Vec::new(),
+            normalizers: Vec::new(),
+            field_manager: None,
+            last_applied_annotation: true,
+        }
+    }
+}
+
+impl fmt::Debug for ThreeWayDiff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreeWayDiff")
+            .field("schema", &self.schema)
+            .field("ignore", &self.ignore)
+            .field("normalizers", &self.normalizers.len())
+            .field("field_manager", &self.field_manager)
+            .field("last_applied_annotation", &self.last_applied_annotation)
+            .finish()
+    }
+}
+
+impl ThreeWayDiff {
+    /// Uses this schema (the built-in table plus CRDs) to compare lists and maps.
+    #[must_use]
+    pub fn schema(mut self, schema: Schema) -> ThreeWayDiff {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// Adds an ignore rule.
+    #[must_use]
+    pub fn ignore(mut self, rule: IgnoreRule) -> ThreeWayDiff {
+        self.ignore.push(rule);
+        self
+    }
+
+    /// Adds a normalizer, run after those added before.
+    #[must_use]
+    pub fn normalizer(mut self, normalizer: impl Normalizer + 'static) -> ThreeWayDiff {
+        self.normalizers.push(Arc::new(normalizer));
+        self
+    }
+
+    /// Sets this engine's field manager (see [`ThreeWayDiff::field_manager`]).
+    #[must_use]
+    pub fn field_manager(mut self, manager: impl Into<String>) -> ThreeWayDiff {
+        self.field_manager = Some(manager.into());
+        self
+    }
+
+    /// Sets whether the client-side-apply annotation stands for the last-applied object.
+    #[must_use]
+    pub fn last_applied_annotation(mut self, use_it: bool) -> ThreeWayDiff {
+        self.last_applied_annotation = use_it;
+        self
+    }
+
+    pub(crate) fn schema_ref(&self) -> &Schema {
+        self.schema.as_ref().unwrap_or_else(|| Schema::builtin())
+    }
+
+    pub(crate) fn nodes() -> Nodes<'static> {
+        let builtin = Schema::builtin();
+        let deduced = builtin.root_or_deduced(&Gvk::new("gitops.invalid", "v0", "Unknown"));
+        let metadata =
+            builtin.root(&Gvk::new("", "v1", "ConfigMap")).and_then(|cm| cm.field("metadata")).unwrap_or(deduced);
+        Nodes { metadata, deduced }
+    }
+
+    /// Compares a whole desired set with the live objects, matched by [`ObjectRef`]. Desired
+    /// objects come first, in render order; then the inventory's objects that are no longer
+    /// desired (prune candidates), in [`ObjectRef`] order.
+    pub fn diff(&self, inputs: &Inputs<'_>) -> DiffSet {
+        let nodes = Self::nodes();
+        let mut roots = Roots::new(self.schema_ref());
+        let large = inputs.desired.len() > 64;
+        let live_index = Index::new(inputs.live, large);
+        let last_index = inputs.last_applied.map(|last| Index::new(last, large));
+        let inventory = Index::new(&inputs.inventory.objects, large);
+        let mut diffs = Vec::with_capacity(inputs.desired.len() + inputs.inventory.len());
+        for manifest in inputs.desired {
+            let object = manifest.object_ref();
+            let live = live_index.get(&object);
+            let record = last_index.as_ref().and_then(|m| m.get(&object));
+            let api_version = manifest.object.api_version().to_owned();
+            let owned = inventory.get(&object).is_some_and(|v| *v == api_version);
+            let target = Target { object, api_version, owned };
+            diffs.push(self.object(nodes, &mut roots, target, Some(&manifest.object), live, record));
+        }
+        for (object, api_version) in &inputs.inventory.objects {
+            if inputs.desired.contains(object) {
+                continue;
+            }
+            let live = live_index.get(object);
+            let target = Target { object: object.clone(), api_version: api_version.clone(), owned: true };
+            diffs.push(self.object(nodes, &mut roots, target, None, live, None));
+        }
+        DiffSet { diffs }
+    }
+
+    /// Compares one object. `None` when it is neither desired nor live. The action is `Create`
+    /// without a live object, `Delete` without a desired one (a prune candidate).
+    pub fn diff_object(
+        &self,
+        desired: Option<&Object>,
+        live: Option<&Object>,
+        last_applied: Option<&Object>,
+    ) -> Option<ObjectDiff> {
+        let known = desired.or(live)?;
+        let target = Target { object: known.object_ref(), api_version: known.api_version().to_owned(), owned: false };
+        Some(self.object(Self::nodes(), &mut Roots::new(self.schema_ref()), target, desired, live, last_applied))
+    }
+
+    fn object(
+        &self,
+        nodes: Nodes<'_>,
+        roots: &mut Roots<'_>,
+        target: Target,
+        desired: Option<&Object>,
+        live: Option<&Object>,
+        record: Option<&Object>,
+    ) -> ObjectDiff {
+        let Target { object, api_version, owned } = target;
+        if let Some(reason) = exclusion(desired, live) {
+            let mut diff = ObjectDiff::new(object, Action::Excluded, api_version);
+            diff.excluded = Some(reason);
+            return diff;
+        }
+        let secret = is_secret(&object);
+        match (desired, live) {
+            (None, live) => {
+                let mut diff = ObjectDiff::new(object, Action::Delete, api_version);
+                diff.before = live.map(|live| {
+                    let mut before = live.to_value();
+                    strip_server_fields(&mut before);
+                    if secret {
+                        mask_views(&mut [&mut before]);
+                    }
+                    before
+                });
+                diff
+            }
+            (Some(desired), None) => {
+                let mut after = desired.to_value();
+                if secret {
+                    fold_string_data(&mut after);
+                }
+                self.run_normalizers(&object, Side::Desired, &mut after);
+                strip_server_fields(&mut after);
+                if secret {
+                    mask_views(&mut [&mut after]);
+                }
+                let mut diff = ObjectDiff::new(object, Action::Create, api_version).with_desired(Some(desired.clone()));
+                diff.after = Some(after);
+                diff
+            }
+            (Some(desired), Some(live)) => {
+                let root = roots.get(desired);
+                self.compare(nodes, root, Target { object, api_version, owned }, desired, live, record)
+            }
+        }
+    }
+
+    fn run_normalizers(&self, object: &ObjectRef, side: Side, value: &mut Value) {
+        for normalizer in self.normalizers.iter().filter(|n| n.applies_to(object)) {
+            normalizer.normalize(object, side, value);
+        }
+    }
+
+    /// The last-applied object: the caller's record, else our manager's `managedFields`, else the
+    /// client-side-apply annotation.
+    fn last_applied<'o>(
+        &self,
+        record: Option<&'o Object>,
+        live: &Object,
+    ) -> Option<(Cow<'o, Object>, LastAppliedSource)> {
+        if let Some(record) = record {
+            return Some((Cow::Borrowed(record), LastAppliedSource::Record));
+        }
+        if let Some(last) = self.field_manager.as_deref().and_then(|m| last_applied_from_managed_fields(live, m)) {
+            return Some((Cow::Owned(last), LastAppliedSource::ManagedFields));
+        }
+        if self.last_applied_annotation
+            && let Some(last) = last_applied_from_annotation(live)
+        {
+            return Some((Cow::Owned(last), LastAppliedSource::Annotation));
+        }
+        None
+    }
+
+    fn compare(
+        &self,
+        nodes: Nodes<'_>,
+        root: Node<'_>,
+        target: Target,
+        desired: &Object,
+        live: &Object,
+        record: Option<&Object>,
+    ) -> ObjectDiff {
+        let Target { object, api_version, owned: in_inventory } = target;
+        let last = self.last_applied(record, live);
+        let secret = is_secret(&object);
+        let rules: Vec<&IgnoreRule> = self.ignore.iter().filter(|r| r.selects(&object, Some(desired))).collect();
+        let rewrite = secret || !rules.is_empty() || self.normalizers.iter().any(|n| n.applies_to(&object));
+
+        let prepared = rewrite.then(|| {
+            let mut want = desired.to_value();
+            let mut have = live.to_value();
+            let mut owned = last.as_ref().map(|(l, _)| l.to_value());
+            if secret {
+                for value in [Some(&mut want), Some(&mut have), owned.as_mut()].into_iter().flatten() {
+                    fold_string_data(value);
+                }
+            }
+            self.run_normalizers(&object, Side::Desired, &mut want);
+            self.run_normalizers(&object, Side::Live, &mut have);
+            if let Some(owned) = owned.as_mut() {
+                self.run_normalizers(&object, Side::LastApplied, owned);
+            }
+            let managers: Vec<&str> = rules.iter().flat_map(|r| r.managers()).map(String::as_str).collect();
+            let sets = if managers.is_empty() {
+                Vec::new()
+            } else {
+                field_sets(live.as_map(), |manager, _| managers.contains(&manager))
+            };
+            for value in [Some(&mut want), owned.as_mut()].into_iter().flatten() {
+                for rule in &rules {
+                    rule.remove_from(value);
+                }
+                for set in &sets {
+                    remove_owned(value, set);
+                }
+            }
+            (want, have, owned)
+        });
+        let empty = Map::new();
+        let (want, have, owned): Sides<'_> = match &prepared {
+            Some((want, have, owned)) => (
+                want.as_object().unwrap_or(&empty),
+                have.as_object().unwrap_or(&empty),
+                owned.as_ref().map(|o| o.as_object().unwrap_or(&empty)),
+            ),
+            None => (desired.as_map(), live.as_map(), last.as_ref().map(|(l, _)| l.as_map())),
+        };
+
+        let mut walk = Walk::new(nodes, false);
+        walk.root(root, want, have, owned);
+        let mirrored = walk.mirror;
+        let mut changes = walk.changes;
+        let mut drift: Vec<FieldChange> = match owned {
+            None => Vec::new(),
+            Some(owned) if std::ptr::eq(owned, have) => Vec::new(),
+            // Last applied is desired: what drifted is exactly what the sync changes back.
+            Some(_) if mirrored => changes.iter().cloned().map(invert).collect(),
+            Some(owned) => drift(nodes, root, owned, have),
+        };
+
+        let (mut before, mut after) = (None, None);
+        if !changes.is_empty() {
+            let mut walk = Walk::new(nodes, true);
+            let mut merged = walk.root(root, want, have, owned).unwrap_or(Value::Null);
+            strip_server_fields(&mut merged);
+            let mut current = Value::Object(have.clone());
+            strip_server_fields(&mut current);
+            before = Some(current);
+            after = Some(merged);
+        }
+        if secret {
+            let mut masker = Masker::default();
+            masker.register(Some(have));
+            masker.register(after.as_ref().and_then(Value::as_object).or(Some(want)));
+            masker.register(owned);
+            for view in [before.as_mut(), after.as_mut()].into_iter().flatten() {
+                masker.mask_object(view);
+            }
+            for change in changes.iter_mut().chain(drift.iter_mut()) {
+                masker.mask_change(change);
+            }
+        }
+
+        let action = if changes.is_empty() { Action::Unchanged } else { Action::Update };
+        // An unchanged object the inventory records needs nothing from a sync: no apply, no
+        // adoption into the inventory. Not copying it keeps diffing large sets cheap.
+        let keep = action == Action::Update || !in_inventory;
+        let mut diff = ObjectDiff::new(object, action, api_version)
+            .with_desired(keep.then(|| desired.clone()))
+            .with_changes(changes);
+        diff.drift = drift;
+        diff.last_applied = last.map(|(_, source)| source);
+        diff.before = before;
+        diff.after = after;
+        diff
+    }
+}
+
+/// A change of live towards desired, turned into drift of live away from last applied.
+fn invert(change: FieldChange) -> FieldChange {
+    FieldChange::new(change.path, change.kind.inverse(), change.after, change.before)
+}
+
+/// The drift of `live` from `last`: the fields last applied whose live value differs.
+pub(crate) fn drift<'a>(
+    nodes: Nodes<'a>,
+    root: Node<'a>,
+    last: &'a Map<String, Value>,
+    live: &'a Map<String, Value>,
+) -> Vec<FieldChange> {
+    let mut walk = Walk::new(nodes, false);
+    walk.root(root, last, live, None);
+    walk.changes.into_iter().map(invert).collect()
+}
+
+/// Masks the Secret values of whole objects, numbered together.
+fn mask_views(views: &mut [&mut Value]) {
+    let mut masker = Masker::default();
+    for view in views.iter() {
+        masker.register(view.as_object());
+    }
+    for view in views.iter_mut() {
+        masker.mask_object(view);
+    }
+}
+
+/// Whether an annotation leaves the object out of the sync.
+fn exclusion(desired: Option<&Object>, live: Option<&Object>) -> Option<Exclusion> {
+    let annotation = |object: Option<&Object>, key: &str| -> Option<String> {
+        let annotations = object?.metadata().get("annotations")?.as_object()?;
+        Some(annotations.get(key)?.as_str()?.trim().to_ascii_lowercase())
+    };
+    let (want, have) = (annotation(desired, FLUX_SSA), annotation(live, FLUX_SSA));
+    let policy = |p: &str| want.as_deref() == Some(p) || have.as_deref() == Some(p);
+    if policy("ignore") {
+        return Some(Exclusion::SsaIgnore);
+    }
+    if desired.is_some() && live.is_some() && policy("ifnotpresent") {
+        return Some(Exclusion::SsaIfNotPresent);
+    }
+    if desired.is_none()
+        && annotation(live, ARGO_COMPARE_OPTIONS)
+            .is_some_and(|options| options.split(',').any(|o| o.trim() == "ignoreextraneous"))
+    {
+        return Some(Exclusion::IgnoreExtraneous);
+    }
+    None
+}
+
+/// Compares `desired` with `live` (the target's copies of desired and owned objects) and with the
+/// `inventory` of what was applied before, taking the live objects as what was applied last: a
+/// two-way comparison, right for targets that store exactly what was applied (directories,
+/// memory). Use [`ThreeWayDiff::diff`] with a last-applied record for a cluster.
+pub fn diff(desired: &ManifestSet, live: &BTreeMap<ObjectRef, Object>, inventory: &Inventory) -> DiffSet {
+    ThreeWayDiff::default().diff(&Inputs::new(desired, live, inventory).last_applied(live))
+}
