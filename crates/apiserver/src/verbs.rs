@@ -122,7 +122,11 @@ impl State {
     }
 
     pub(crate) fn list(&self, target: &Target, query: &Query) -> Result<Reply, ApiError> {
-        let labels = query.get("labelSelector").map(LabelSelector::parse).transpose().map_err(ApiError::BadRequest)?;
+        let labels = query
+            .get("labelSelector")
+            .map(LabelSelector::parse)
+            .transpose()
+            .map_err(|e| ApiError::BadRequest(e.message))?;
         let fields = query.get("fieldSelector").map(FieldSelector::parse).transpose().map_err(ApiError::BadRequest)?;
         let limit = match query.get("limit") {
             Some(text) => text.parse::<usize>().map_err(|_| ApiError::BadRequest(format!("invalid limit {text:?}")))?,

@@ -65,6 +65,7 @@ pub mod patch;
 mod revision;
 pub mod schema;
 mod scope;
+pub mod selector;
 pub mod tree;
 pub mod yaml;
 

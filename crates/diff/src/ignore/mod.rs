@@ -7,11 +7,12 @@
 
 mod expr;
 
+use gitops_core::selector::LabelSelector;
 use std::fmt;
 
 use gitops_core::{Object, ObjectRef};
 use regex::Regex;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub use expr::PathExpr;
 pub(crate) use expr::{Loc, pointer_location, remove_locations};
@@ -107,69 +108,9 @@ fn glob_match(glob: &str, text: &str) -> bool {
     remaining.len() >= last.len() && remaining.ends_with(last)
 }
 
-/// One requirement of a label or annotation selector.
-#[derive(Debug, Clone, PartialEq)]
-enum Requirement {
-    In(String, Vec<String>),
-    NotIn(String, Vec<String>),
-    Exists(String),
-    NotExists(String),
-}
-
-impl Requirement {
-    fn holds(&self, labels: Option<&Map<String, Value>>) -> bool {
-        let get = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
-        match self {
-            Requirement::In(key, values) => get(key).is_some_and(|v| values.iter().any(|w| w == v)),
-            Requirement::NotIn(key, values) => get(key).is_none_or(|v| values.iter().all(|w| w != v)),
-            Requirement::Exists(key) => get(key).is_some(),
-            Requirement::NotExists(key) => get(key).is_none(),
-        }
-    }
-}
-
-/// Parses a Kubernetes selector string: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`,
-/// `a`, `!a`, separated by commas.
-fn parse_selector(text: &str, format: &'static str) -> Result<Vec<Requirement>, IgnoreRuleError> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0usize, 0usize);
-    for (i, c) in text.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                parts.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&text[start..]);
-    let invalid =
-        |part: &str| IgnoreRuleError::InvalidRule { format, reason: format!("invalid selector term {part:?}") };
-    let list = |values: &str| -> Vec<String> {
-        values.trim().trim_start_matches('(').trim_end_matches(')').split(',').map(|v| v.trim().to_owned()).collect()
-    };
-    let mut out = Vec::new();
-    for part in parts.into_iter().map(str::trim).filter(|p| !p.is_empty()) {
-        let requirement = if let Some((key, value)) = part.split_once("!=") {
-            Requirement::NotIn(key.trim().to_owned(), vec![value.trim().to_owned()])
-        } else if let Some((key, value)) = part.split_once("==").or_else(|| part.split_once('=')) {
-            Requirement::In(key.trim().to_owned(), vec![value.trim().to_owned()])
-        } else if let Some((key, values)) = part.split_once(" notin ") {
-            Requirement::NotIn(key.trim().to_owned(), list(values))
-        } else if let Some((key, values)) = part.split_once(" in ") {
-            Requirement::In(key.trim().to_owned(), list(values))
-        } else if let Some(key) = part.strip_prefix('!') {
-            Requirement::NotExists(key.trim().to_owned())
-        } else if !part.contains([' ', '(', ')']) {
-            Requirement::Exists(part.to_owned())
-        } else {
-            return Err(invalid(part));
-        };
-        out.push(requirement);
-    }
-    Ok(out)
+/// Parses a Kubernetes selector string with the shared parser.
+fn parse_selector(text: &str, format: &'static str) -> Result<LabelSelector, IgnoreRuleError> {
+    LabelSelector::parse(text).map_err(|e| IgnoreRuleError::InvalidRule { format, reason: e.to_string() })
 }
 
 /// Fields to leave out of the comparison, for the objects a rule selects.
@@ -207,8 +148,8 @@ pub struct IgnoreRule {
     kind: Option<Pattern>,
     name: Option<Pattern>,
     namespace: Option<Pattern>,
-    labels: Vec<Requirement>,
-    annotations: Vec<Requirement>,
+    labels: LabelSelector,
+    annotations: LabelSelector,
     pointers: Vec<String>,
     expressions: Vec<PathExpr>,
     managers: Vec<String>,
@@ -361,9 +302,8 @@ impl IgnoreRule {
         let Some(object) = metadata else {
             return false;
         };
-        let map = |key: &str| object.metadata().get(key).and_then(Value::as_object);
-        self.labels.iter().all(|r| r.holds(map("labels")))
-            && self.annotations.iter().all(|r| r.holds(map("annotations")))
+        let map = |key: &str| object.metadata().get(key).cloned().unwrap_or(Value::Null);
+        self.labels.matches(&map("labels")) && self.annotations.matches(&map("annotations"))
     }
 
     /// The field managers whose fields the rule ignores.

@@ -246,60 +246,13 @@ fn anchored(pattern: Option<&str>) -> Result<Option<Regex>, String> {
     }
 }
 
-/// Kubernetes label-selector syntax: `a=b`, `a==b`, `a!=b`, `a in (x,y)`, `a notin (x)`, `a`, `!a`.
+/// Whether labels (or annotations) satisfy a Kubernetes selector string.
 pub(crate) fn matches_selector(
     selector: &str,
     labels: &std::collections::BTreeMap<String, String>,
 ) -> Result<bool, String> {
-    for requirement in split_requirements(selector) {
-        let r = requirement.trim();
-        if r.is_empty() {
-            continue;
-        }
-        let ok = if let Some(key) = r.strip_prefix('!') {
-            !labels.contains_key(key.trim())
-        } else if let Some((key, values)) = split_set(r, " notin ") {
-            labels.get(key).is_none_or(|v| !values.contains(&v.as_str()))
-        } else if let Some((key, values)) = split_set(r, " in ") {
-            labels.get(key).is_some_and(|v| values.contains(&v.as_str()))
-        } else if let Some((key, value)) = r.split_once("!=") {
-            labels.get(key.trim()).is_none_or(|v| v != value.trim())
-        } else if let Some((key, value)) = r.split_once("==").or_else(|| r.split_once('=')) {
-            labels.get(key.trim()).is_some_and(|v| v == value.trim())
-        } else if r.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c)) {
-            labels.contains_key(r)
-        } else {
-            return Err(format!("unable to parse requirement: {r:?}"));
-        };
-        if !ok {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
-fn split_requirements(selector: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0usize, 0usize);
-    for (i, c) in selector.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                parts.push(&selector[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&selector[start..]);
-    parts
-}
-
-fn split_set<'a>(requirement: &'a str, op: &str) -> Option<(&'a str, Vec<&'a str>)> {
-    let (key, rest) = requirement.split_once(op)?;
-    let inner = rest.trim().strip_prefix('(')?.strip_suffix(')')?;
-    Some((key.trim(), inner.split(',').map(str::trim).filter(|v| !v.is_empty()).collect()))
+    let selector = gitops_core::selector::LabelSelector::parse(selector).map_err(|e| e.to_string())?;
+    Ok(selector.matches_map(labels))
 }
 
 /// The resources a selector picks (Kustomize's `ResMap.Select`): namespace and name match the
