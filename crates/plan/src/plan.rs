@@ -37,7 +37,7 @@ pub struct Step {
     pub fields: Vec<String>,
     /// The object to apply, for creates and updates; for unchanged steps, when the inventory
     /// does not record the object yet (the sync adopts it).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "serialize_masked")]
     pub desired: Option<Object>,
 }
 
@@ -60,6 +60,26 @@ impl Plan {
     pub fn has_writes(&self) -> bool {
         self.steps.iter().any(|s| s.action.is_write())
     }
+}
+
+/// Serializes the object to apply with Secret values replaced, so a printed or saved plan never
+/// holds them (the project's rule for plans, diffs, logs and errors).
+#[allow(clippy::ref_option)] // serde's `serialize_with` passes the field as `&Option<T>`
+fn serialize_masked<S: serde::Serializer>(desired: &Option<Object>, serializer: S) -> Result<S::Ok, S::Error> {
+    use serde::Serialize;
+    let Some(object) = desired else { return serializer.serialize_none() };
+    if object.kind() != "Secret" {
+        return object.serialize(serializer);
+    }
+    let mut value = object.to_value();
+    for field in ["data", "stringData"] {
+        if let Some(serde_json::Value::Object(entries)) = value.get_mut(field) {
+            for entry in entries.values_mut() {
+                *entry = serde_json::Value::String("<masked>".to_owned());
+            }
+        }
+    }
+    value.serialize(serializer)
 }
 
 fn sort_key(object: &ObjectRef) -> (usize, &ObjectRef) {
@@ -134,6 +154,21 @@ mod tests {
         let kept = plan(&diff, &PlanOptions::default());
         assert_eq!(kept.count(Action::Delete), 0);
         assert_eq!(kept.orphans.len(), 3);
+    }
+
+    #[test]
+    fn secret_values_never_reach_the_plan_output() {
+        let secret = Object::from_value(serde_json::json!({
+            "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "n"},
+            "data": {"password": "c2VjcmV0"}, "stringData": {"token": "hunter2"}
+        }))
+        .expect("valid");
+        let mut diff = d("Secret", "db", Action::Create);
+        diff.desired = Some(secret);
+        let plan = plan(&DiffSet { diffs: vec![diff] }, &PlanOptions::default());
+        let json = serde_json::to_string(&plan).expect("serializes");
+        assert!(!json.contains("c2VjcmV0") && !json.contains("hunter2"), "{json}");
+        assert!(json.contains("\"password\":\"<masked>\""), "{json}");
     }
 
     proptest! {
