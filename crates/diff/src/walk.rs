@@ -191,6 +191,23 @@ impl<'a> Walk<'a> {
         if self.steps.is_empty() && key == "metadata" && child.is_deduced() { self.nodes.metadata } else { child }
     }
 
+    /// Walks one field of a mapping: its schema node, with its step on the path meanwhile.
+    fn walk_field(
+        &mut self,
+        node: Node<'a>,
+        key: &'a str,
+        desired: Option<&'a Value>,
+        live: Option<&'a Value>,
+        last: Option<&'a Value>,
+        in_struct: bool,
+    ) -> Option<Value> {
+        let child = self.child(node, key);
+        self.steps.push(Step::Field(key));
+        let merged = self.walk(child, desired, live, last, in_struct);
+        self.steps.pop();
+        merged
+    }
+
     fn walk(
         &mut self,
         node: Node<'a>,
@@ -239,10 +256,7 @@ impl<'a> Walk<'a> {
                 if self.skipped(key) {
                     continue;
                 }
-                let child = self.child(node, key);
-                self.steps.push(Step::Field(key));
-                let merged = self.walk(child, Some(value), None, None, in_struct);
-                self.steps.pop();
+                let merged = self.walk_field(node, key, Some(value), None, None, in_struct);
                 if let Some(merged) = merged {
                     out.insert(key.clone(), merged);
                 }
@@ -269,13 +283,7 @@ impl<'a> Walk<'a> {
                         continue;
                     }
                     let merged = match lookup(last_map, key) {
-                        Some(owned) => {
-                            let child = self.child(node, key);
-                            self.steps.push(Step::Field(key));
-                            let merged = self.walk(child, None, Some(value), Some(owned), in_struct);
-                            self.steps.pop();
-                            merged
-                        }
+                        Some(owned) => self.walk_field(node, key, None, Some(value), Some(owned), in_struct),
                         None => self.keep(value),
                     };
                     if let Some(merged) = merged {
@@ -402,10 +410,7 @@ impl<'a> Walk<'a> {
                 }
                 continue;
             }
-            let child = self.child(node, key);
-            self.steps.push(Step::Field(key));
-            let merged = self.walk(child, Some(value), have, owned, in_struct);
-            self.steps.pop();
+            let merged = self.walk_field(node, key, Some(value), have, owned, in_struct);
             if let Some(merged) = merged {
                 out.insert(key.clone(), merged);
             }
@@ -426,13 +431,7 @@ impl<'a> Walk<'a> {
                 continue;
             }
             let merged = match last.and_then(|l| seek(l, key, &mut last_at)) {
-                Some((_, owned)) => {
-                    let child = self.child(node, key);
-                    self.steps.push(Step::Field(key));
-                    let merged = self.walk(child, None, Some(value), Some(owned), in_struct);
-                    self.steps.pop();
-                    merged
-                }
+                Some((_, owned)) => self.walk_field(node, key, None, Some(value), Some(owned), in_struct),
                 None => self.keep(value),
             };
             if let Some(merged) = merged {
