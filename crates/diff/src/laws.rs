@@ -19,7 +19,6 @@ use crate::diffset::{ChangeKind, FieldChange};
 use crate::keys::ItemIndex;
 use crate::path::{Step, to_path};
 use crate::scalar::scalars_equal;
-use crate::walk::{LAST_APPLIED_ANNOTATION, SERVER_METADATA};
 use crate::{Inputs, OutputOptions, ThreeWayDiff, patches, summary, to_json, unified};
 
 /// A plain two-way comparison: every field of either side counts.
@@ -45,12 +44,7 @@ impl<'a> TwoWay<'a> {
     }
 
     fn skipped(&self, key: &str) -> bool {
-        match self.steps.as_slice() {
-            [] => key == "status",
-            [Step::Field("metadata")] => SERVER_METADATA.contains(&key),
-            [Step::Field("metadata"), Step::Field("annotations")] => key == LAST_APPLIED_ANNOTATION,
-            _ => false,
-        }
+        crate::walk::server_owned(&self.steps, key)
     }
 
     fn maps(&mut self, node: Node<'a>, desired: Option<&'a Map<String, Value>>, live: Option<&'a Map<String, Value>>) {

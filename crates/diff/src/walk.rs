@@ -178,12 +178,7 @@ impl<'a> Walk<'a> {
 
     /// Whether `key` of the map at the current position is owned by the server.
     fn skipped(&self, key: &str) -> bool {
-        match self.steps.as_slice() {
-            [] => key == "status",
-            [Step::Field("metadata")] => SERVER_METADATA.contains(&key),
-            [Step::Field("metadata"), Step::Field("annotations")] => key == LAST_APPLIED_ANNOTATION,
-            _ => false,
-        }
+        server_owned(&self.steps, key)
     }
 
     fn child(&self, node: Node<'a>, key: &str) -> Node<'a> {
@@ -580,5 +575,16 @@ impl<'a> Walk<'a> {
             }
         }
         self.build.then_some(Value::Array(out))
+    }
+}
+
+/// Whether `key`, in the map at `steps`, is a field the server owns (status, server-set metadata,
+/// the client-side last-applied annotation): never a difference.
+pub(crate) fn server_owned(steps: &[Step<'_>], key: &str) -> bool {
+    match steps {
+        [] => key == "status",
+        [Step::Field("metadata")] => SERVER_METADATA.contains(&key),
+        [Step::Field("metadata"), Step::Field("annotations")] => key == LAST_APPLIED_ANNOTATION,
+        _ => false,
     }
 }
