@@ -255,6 +255,20 @@ struct Slot {
     deleted: bool,
 }
 
+impl Slot {
+    /// Stores the merged value of the original item at `index`, or marks it deleted when the
+    /// merge left nothing; returns the item to keep in the list.
+    fn settle(&mut self, index: usize, merged: Option<Value>) -> Option<Item> {
+        if let Some(value) = merged {
+            self.value = Some(value);
+            Some(Item::Dest(index))
+        } else {
+            self.deleted = true;
+            None
+        }
+    }
+}
+
 /// An item of the merged list: an original item (merged in place) or a new one.
 enum Item {
     Dest(usize),
@@ -340,26 +354,14 @@ fn merge_keyed(
                     }
                     (current, origin) => walk(current, origin, items_node, &item_path)?,
                 };
-                if let Some(value) = merged {
-                    slots[found].value = Some(value);
-                    Some(Item::Dest(found))
-                } else {
-                    slots[found].deleted = true;
-                    None
-                }
+                slots[found].settle(found, merged)
             }
             (Some(found), None) if aliased => {
                 let merged = match slots[found].value.take() {
                     Some(current) => self_merge(&current, items_node, &item_path)?,
                     None => None,
                 };
-                if let Some(value) = merged {
-                    slots[found].value = Some(value);
-                    Some(Item::Dest(found))
-                } else {
-                    slots[found].deleted = true;
-                    None
-                }
+                slots[found].settle(found, merged)
             }
             (Some(found), None) => {
                 if let Some(value) = slots[found].value.as_mut() {
