@@ -138,3 +138,40 @@ fn kustomize_conformance() {
     );
     assert!(fixed.is_empty(), "these cases now pass; remove them from KNOWN_DIFFERENCES: {fixed:?}");
 }
+
+/// Bad kustomizations are named precisely: an unknown field with its file and line, a cycle with
+/// its chain, a missing file with the kustomization that asked for it.
+#[test]
+fn errors_name_the_file_line_field_and_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let write = |path: &str, text: &str| {
+        let file = dir.path().join(path);
+        std::fs::create_dir_all(file.parent().expect("parent")).expect("mkdir");
+        std::fs::write(file, text).expect("write");
+    };
+    write("app/kustomization.yaml", "namePrefix: x-\nresorces:\n- cm.yaml\n");
+    write("a/kustomization.yaml", "resources:\n- ../b\n");
+    write("b/kustomization.yaml", "resources:\n- ../a\n");
+    write("c/kustomization.yaml", "resources:\n- missing.yaml\n");
+    let tree = DiskTree::new(dir.path()).expect("tree");
+    let build = |path: &str| {
+        let err = KustomizeRenderer.render(&tree, path, &RenderOptions::default()).expect_err("invalid");
+        format!("{err:#}")
+    };
+    assert_eq!(build("app"), "app/kustomization.yaml:2: unknown field `resorces` in Kustomization");
+    assert_eq!(build("a"), "cycle detected: a -> b -> a");
+    let missing = build("c");
+    assert!(missing.starts_with("missing.yaml: no such file or directory (in c"), "{missing}");
+}
+
+#[test]
+fn nested_unknown_and_mistyped_fields_name_their_path() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("kustomization.yaml"), "replicas:\n- name: web\n  cont: 2\n").expect("write");
+    let tree = DiskTree::new(dir.path()).expect("tree");
+    let err = KustomizeRenderer.render(&tree, "", &RenderOptions::default()).expect_err("invalid");
+    assert_eq!(format!("{err}"), "kustomization.yaml:3: unknown field `cont` in `replicas[0]`");
+    std::fs::write(dir.path().join("kustomization.yaml"), "namespace:\n  a: b\n").expect("write");
+    let err = KustomizeRenderer.render(&tree, "", &RenderOptions::default()).expect_err("invalid");
+    assert!(format!("{err}").starts_with("kustomization.yaml:1: `namespace`: invalid type"), "{err}");
+}

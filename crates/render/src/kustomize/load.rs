@@ -106,18 +106,19 @@ pub(crate) fn load_kustomization(tree: &dyn FileTree, dir: &str, max: u64) -> Re
             })
             .collect();
         let inner = e.inner().to_string();
-        // For an unknown field the path stops at its parent; find the field itself.
         let unknown = inner.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()).map(str::to_owned);
-        let mut full = path.clone();
-        if let Some(field) = &unknown {
-            full.push(PathSegment::Key(field.clone()));
-        }
-        let line = locate(&text, 0, &full).or_else(|| locate(&text, 0, &path)).map(|(line, _)| line);
-        let location = e.path().to_string();
+        // The path ends at the offending field (for an unknown field, at the field itself).
+        let line = locate(&text, 0, &path).map(|(line, _)| line);
+        let segments: Vec<String> = e.path().iter().map(ToString::to_string).collect();
+        let parent = match &unknown {
+            Some(field) if segments.last() == Some(field) => &segments[..segments.len() - 1],
+            _ => &segments[..],
+        };
+        let location = parent.join(".").replace(".[", "[");
         let message = match unknown {
-            Some(field) if location == "." => format!("unknown field `{field}` in Kustomization"),
+            Some(field) if location.is_empty() => format!("unknown field `{field}` in Kustomization"),
             Some(field) => format!("unknown field `{field}` in `{location}`"),
-            None if location == "." => inner,
+            None if location.is_empty() => inner,
             None => format!("`{location}`: {inner}"),
         };
         bad(line, message)
