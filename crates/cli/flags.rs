@@ -118,8 +118,9 @@ pub(crate) struct DiffArgs {
     pub(crate) source: SourceArgs,
     #[command(flatten)]
     pub(crate) target: TargetArgs,
-    /// How to show the differences. Secret values are masked in every format.
-    #[arg(long, value_enum, value_name = "F", default_value = "names")]
+    /// How to show the differences: a unified YAML diff by default, as `kubectl diff` prints.
+    /// Secret values are masked in every format.
+    #[arg(long, value_enum, value_name = "F", default_value = "unified")]
     pub(crate) diff_format: DiffFormat,
 }
 

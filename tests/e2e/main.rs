@@ -133,6 +133,11 @@ fn sync_update_prune_and_diff_from_git() {
     repo.commit("scale up");
     let diff = gitops(&["diff", "apps/guestbook", "--repo", &repo_arg, "--target", &target], work.path());
     assert_eq!(diff.status.code(), Some(1), "diff exits 1 on differences: {}", stderr(&diff));
+    assert!(stdout(&diff).contains("-  replicas: 2\n+  replicas: 3\n"), "unified by default: {}", stdout(&diff));
+    let diff = gitops(
+        &["diff", "apps/guestbook", "--repo", &repo_arg, "--target", &target, "--diff-format", "names"],
+        work.path(),
+    );
     assert!(stdout(&diff).contains("~ Deployment/guestbook/frontend\n    spec.replicas\n"), "{}", stdout(&diff));
     let out = sync(&[]);
     assert!(out.status.success(), "{}", stderr(&out));
