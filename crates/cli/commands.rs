@@ -13,7 +13,9 @@ use gitops_render::RenderOptions;
 use gitops_render::kustomize::LoadRestrictor;
 use gitops_source::Repository;
 
-use crate::flags::{Cli, ClusterCommand, Command, LoadRestrictorFlag, PlanFormat, ServeArgs, SourceArgs, TargetArgs};
+use crate::flags::{
+    Cli, ClusterCommand, Command, LoadRestrictorFlag, PlanFormat, PruneArgs, ServeArgs, SourceArgs, TargetArgs,
+};
 use crate::output;
 
 /// Where the embedded target keeps its state, relative to the working directory.
@@ -43,10 +45,12 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let target = target(&args.target)?;
             let name = app_name(&args.target, &args.source);
             runtime()?.block_on(async {
-                let (plan, _) = plan_for(target.as_ref(), &name, &set, args.prune).await?;
+                let (plan, _) = plan_for(target.as_ref(), &name, &set, &plan_options(&args.prune)).await?;
                 match args.output {
                     PlanFormat::Text => output::print_plan(&plan, revision.as_ref(), cli.verbose > 0),
                     PlanFormat::Json => output::print_json(&plan)?,
+                    PlanFormat::Dot => print!("{}", gitops_plan::output::dot(&plan)),
+                    PlanFormat::Mermaid => print!("{}", gitops_plan::output::mermaid(&plan)),
                 }
                 Ok(ExitCode::SUCCESS)
             })
@@ -56,8 +60,20 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let (set, revision) = render(&args.source, Some(&args.target.namespace))?;
             let target = target(&args.target)?;
             let name = app_name(&args.target, &args.source);
+            let saved = match &args.plan {
+                Some(path) => Some(read_plan(path)?),
+                None => None,
+            };
             runtime()?.block_on(async {
-                let (plan, inventory) = plan_for(target.as_ref(), &name, &set, args.prune).await?;
+                let (plan, observed) = match saved {
+                    None => plan_for(target.as_ref(), &name, &set, &plan_options(&args.prune)).await?,
+                    Some(saved) => {
+                        let observed = observe(target.as_ref(), &name, &set).await?;
+                        let plan = saved.verify(&set, &observed.live).context("refusing to run the saved plan")?;
+                        (plan, observed)
+                    }
+                };
+                let inventory = observed.inventory;
                 let options = ApplierOptions::default()
                     .inventory(name)
                     .dry_run(args.dry_run)
@@ -119,17 +135,44 @@ fn render(source: &SourceArgs, namespace: Option<&str>) -> anyhow::Result<(Manif
     }
 }
 
+fn plan_options(args: &PruneArgs) -> PlanOptions {
+    PlanOptions::default()
+        .prune(args.prune)
+        .max_prune_share(args.max_prune_share)
+        .allow_mass_prune(args.allow_mass_prune)
+}
+
+fn read_plan(path: &Path) -> anyhow::Result<Plan> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the plan {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a plan written by `gitops plan -o json`", path.display()))
+}
+
+async fn observe(target: &dyn Target, name: &str, set: &ManifestSet) -> anyhow::Result<Observed> {
+    let applier = Applier::new(target, ApplierOptions::default().inventory(name));
+    applier.observe(set).await.with_context(|| format!("cannot read the live state from {}", target.describe()))
+}
+
+/// Observes, diffs and plans; the plan records the live versions (for `sync --plan`) and keeps
+/// only the warnings about references the target does not hold either.
 async fn plan_for(
     target: &dyn Target,
     name: &str,
     set: &ManifestSet,
-    prune: bool,
-) -> anyhow::Result<(Plan, gitops_core::Inventory)> {
-    let applier = Applier::new(target, ApplierOptions::default().inventory(name));
-    let observed =
-        applier.observe(set).await.with_context(|| format!("cannot read the live state from {}", target.describe()))?;
+    options: &PlanOptions,
+) -> anyhow::Result<(Plan, Observed)> {
+    let observed = observe(target, name, set).await?;
     let diff = diff_for(set, &observed);
-    Ok((gitops_plan::plan(&diff, &PlanOptions::default().prune(prune)), observed.inventory))
+    let mut plan = gitops_plan::plan(&diff, options).context("cannot plan the sync")?;
+    plan.pin_live(&observed.live);
+    let mut existing = std::collections::BTreeSet::new();
+    for object in plan.unresolved() {
+        if target.get(object).await.with_context(|| format!("cannot read {object}"))?.is_some() {
+            existing.insert(object.clone());
+        }
+    }
+    plan.resolve(&existing);
+    Ok((plan, observed))
 }
 
 /// The three-way diff of the desired set against what the target holds. The directory and

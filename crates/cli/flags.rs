@@ -79,10 +79,38 @@ pub(crate) enum RenderFormat {
     Json,
 }
 
+/// `gitops plan -o` values.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub(crate) enum PlanFormat {
+    /// Steps grouped by wave, with what each waits for and why, and the counts.
     Text,
+    /// The plan artifact, for review and `gitops sync --plan FILE` (Secret values masked).
     Json,
+    /// A Graphviz digraph of the waves and dependencies.
+    Dot,
+    /// A Mermaid flowchart of the waves and dependencies.
+    Mermaid,
+}
+
+/// Pruning and its guard.
+#[derive(Debug, Args)]
+pub(crate) struct PruneArgs {
+    /// Delete owned objects that are no longer desired.
+    #[arg(long)]
+    pub(crate) prune: bool,
+    /// Refuse to delete more than this share (0.0 to 1.0) of the owned objects.
+    #[arg(long, value_name = "SHARE", value_parser = parse_share)]
+    pub(crate) max_prune_share: Option<f64>,
+    /// Allow deleting any number of objects, every owned object included (otherwise refused).
+    #[arg(long)]
+    pub(crate) allow_mass_prune: bool,
+}
+
+fn parse_share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("{text:?} is not a share between 0.0 and 1.0")),
+    }
 }
 
 #[derive(Debug, Args)]
@@ -130,9 +158,8 @@ pub(crate) struct PlanArgs {
     pub(crate) source: SourceArgs,
     #[command(flatten)]
     pub(crate) target: TargetArgs,
-    /// Plan the deletion of owned objects that are no longer desired.
-    #[arg(long)]
-    pub(crate) prune: bool,
+    #[command(flatten)]
+    pub(crate) prune: PruneArgs,
     /// Output format.
     #[arg(short, long, value_enum, default_value = "text")]
     pub(crate) output: PlanFormat,
@@ -144,9 +171,12 @@ pub(crate) struct SyncArgs {
     pub(crate) source: SourceArgs,
     #[command(flatten)]
     pub(crate) target: TargetArgs,
-    /// Delete owned objects that are no longer desired.
-    #[arg(long)]
-    pub(crate) prune: bool,
+    #[command(flatten)]
+    pub(crate) prune: PruneArgs,
+    /// Run exactly this saved plan (`gitops plan -o json > FILE`), refusing if the target or
+    /// the rendered objects changed since it was made. PATH and the target must be the same.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["prune", "max_prune_share", "allow_mass_prune"])]
+    pub(crate) plan: Option<PathBuf>,
     /// Show what would be done, and write nothing.
     #[arg(long)]
     pub(crate) dry_run: bool,

@@ -82,20 +82,7 @@ pub(crate) fn print_diff(diff: &DiffSet, revision: Option<&Revision>, format: Di
 
 pub(crate) fn print_plan(plan: &Plan, revision: Option<&Revision>, verbose: bool) {
     println!("Plan{}:", source_line(revision));
-    for step in plan.steps.iter().filter(|s| verbose || s.action != Action::Unchanged) {
-        let fields = if step.fields.is_empty() { String::new() } else { format!(" ({})", step.fields.join(", ")) };
-        println!("  {} {} {}{}", step.action.symbol(), step.action, step.object, fields);
-    }
-    for orphan in &plan.orphans {
-        println!("  ! keep {orphan} (no longer desired; use --prune to delete)");
-    }
-    println!(
-        "{} to create, {} to update, {} to delete, {} unchanged.",
-        plan.count(Action::Create),
-        plan.count(Action::Update),
-        plan.count(Action::Delete),
-        plan.count(Action::Unchanged)
-    );
+    print!("{}", gitops_plan::output::text(plan, &gitops_plan::output::TextOptions::default().verbose(verbose)));
 }
 
 pub(crate) fn print_sync(changes: &ChangeSet, revision: Option<&Revision>, plan: &Plan, dry_run: bool) {

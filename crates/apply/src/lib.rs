@@ -25,7 +25,7 @@
 //! let applier = Applier::new(&target, ApplierOptions::default().inventory("demo"));
 //! let observed = applier.observe(&desired).await?;
 //! let diff = gitops_diff::diff(&desired, &observed.live, &observed.inventory);
-//! let report = applier.run(&plan(&diff, &PlanOptions::default()), observed.inventory).await?;
+//! let report = applier.run(&plan(&diff, &PlanOptions::default())?, observed.inventory).await?;
 //! assert_eq!(report.changes.summary(), "1 created, 0 updated, 0 deleted, 0 unchanged");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).expect("example runs");

@@ -132,7 +132,7 @@ async fn sync(
     let applier = Applier::new(target, ApplierOptions::default().inventory("app").revision(Some("main@sha1:1".into())));
     let observed = applier.observe(set).await.expect("observe");
     let diff = gitops_diff::diff(set, &observed.live, &observed.inventory);
-    applier.run(&plan(&diff, &PlanOptions::default().prune(prune)), observed.inventory).await
+    applier.run(&plan(&diff, &PlanOptions::default().prune(prune)).expect("plans"), observed.inventory).await
 }
 
 #[tokio::test]
@@ -168,7 +168,10 @@ async fn prune_removes_only_owned_objects_and_dry_run_writes_nothing() {
     let observed = dry.observe(&set).await.expect("observe");
     let diff = gitops_diff::diff(&set, &observed.live, &observed.inventory);
     let writes = target.writes();
-    let report = dry.run(&plan(&diff, &PlanOptions::default().prune(true)), observed.inventory).await.expect("dry run");
+    let report = dry
+        .run(&plan(&diff, &PlanOptions::default().prune(true)).expect("plans"), observed.inventory)
+        .await
+        .expect("dry run");
     assert_eq!(report.changes.count(Action::Delete), 1);
     assert_eq!(target.writes(), writes, "dry run");
 

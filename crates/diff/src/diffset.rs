@@ -131,7 +131,9 @@ pub struct ObjectDiff {
     pub drift: Vec<FieldChange>,
     /// The desired object, for what a sync does with it: apply it (creates, updates) or adopt it
     /// into the inventory (unchanged objects the inventory does not record yet). Absent for
-    /// deletes, excluded objects, and unchanged objects already owned. Not masked: never
+    /// deletes, excluded objects, and unchanged objects already owned, unless they carry
+    /// ordering annotations (hooks, sync waves, `gitops.dev/depends-on`, kapp change groups and
+    /// rules), which a planner reads. Not masked: never
     /// display it.
     #[serde(skip)]
     pub desired: Option<Object>,

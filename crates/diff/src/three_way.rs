@@ -421,8 +421,10 @@ impl ThreeWayDiff {
 
         let action = if changes.is_empty() { Action::Unchanged } else { Action::Update };
         // An unchanged object the inventory records needs nothing from a sync: no apply, no
-        // adoption into the inventory. Not copying it keeps diffing large sets cheap.
-        let keep = action == Action::Update || !in_inventory;
+        // adoption into the inventory. Not copying it keeps diffing large sets cheap. Hooks run
+        // on every sync, and the planner reads the ordering annotations, so objects carrying
+        // them are kept.
+        let keep = action == Action::Update || !in_inventory || orders_sync(desired);
         let mut diff = ObjectDiff::new(object, action, api_version)
             .with_desired(keep.then(|| desired.clone()))
             .with_changes(changes);
@@ -432,6 +434,25 @@ impl ThreeWayDiff {
         diff.after = after;
         diff
     }
+}
+
+/// Whether an object carries annotations that place it in a sync (hooks, waves, dependencies),
+/// which a planner needs even when the object is unchanged.
+fn orders_sync(object: &Object) -> bool {
+    const KEYS: &[&str] = &[
+        "argocd.argoproj.io/hook",
+        "argocd.argoproj.io/sync-wave",
+        "helm.sh/hook",
+        "helm.sh/hook-weight",
+        "gitops.dev/depends-on",
+        "kapp.k14s.io/change-group",
+        "kapp.k14s.io/change-rule",
+    ];
+    object.metadata().get("annotations").and_then(Value::as_object).is_some_and(|annotations| {
+        annotations
+            .keys()
+            .any(|k| KEYS.iter().any(|key| k == key || k.strip_prefix(key).is_some_and(|s| s.starts_with('.'))))
+    })
 }
 
 /// A change of live towards desired, turned into drift of live away from last applied.

@@ -1,9 +1,9 @@
 //! The fixed order of kinds.
 
-/// Helm's install order (`releaseutil.InstallOrder`), after Namespaces and CRDs which always lead.
+/// Helm's install order (`pkg/release/v1/util/kind_sorter.go`, Helm 4).
 const INSTALL_ORDER: &[&str] = &[
+    "PriorityClass",
     "Namespace",
-    "CustomResourceDefinition",
     "NetworkPolicy",
     "ResourceQuota",
     "LimitRange",
@@ -16,6 +16,7 @@ const INSTALL_ORDER: &[&str] = &[
     "StorageClass",
     "PersistentVolume",
     "PersistentVolumeClaim",
+    "CustomResourceDefinition",
     "ClusterRole",
     "ClusterRoleList",
     "ClusterRoleBinding",
@@ -41,7 +42,11 @@ const INSTALL_ORDER: &[&str] = &[
     "ValidatingWebhookConfiguration",
 ];
 
-/// The position of `kind` in the apply order; kinds the table does not know come after all it knows.
+/// The position of `kind` in Helm's install order; kinds the table does not know come after all
+/// it knows (and among themselves, by name, as the plan then orders by [`ObjectRef`](gitops_core::ObjectRef)).
+///
+/// Within a wave, plans list steps in this order (prunes in its reverse); across waves, the
+/// stages and references decide.
 ///
 /// ```
 /// use gitops_plan::kind_rank;
