@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use gitops_core::{Action, Change, ChangeSet, Inventory, ManifestSet, Object, ObjectRef};
-use gitops_plan::Plan;
+use gitops_plan::{Phase, Plan};
 
 use crate::target::{ApplyOptions, DeleteOptions, Target, TargetError};
 
@@ -161,7 +161,8 @@ impl<'t> Applier<'t> {
             self.save(&inventory).await.map_err(|e| fail(&changes, None, e))?;
         }
 
-        for step in &plan.steps {
+        // SyncFail hooks run only when a sync fails, which this applier does not run yet.
+        for step in plan.steps.iter().filter(|s| s.phase != Phase::SyncFail) {
             let result = match (step.action, &step.desired) {
                 (Action::Create | Action::Update, Some(object)) => {
                     self.target.apply(object, &apply_options).await.map(|_| ())

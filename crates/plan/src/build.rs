@@ -1,8 +1,9 @@
 //! Building a plan: classify the diff, read ordering annotations, find references, layer waves.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
-use gitops_core::{Action, Object, ObjectRef};
+use gitops_core::{Action, ManifestSet, Object, ObjectRef};
 use gitops_diff::DiffSet;
 use serde_json::Value;
 
@@ -54,15 +55,16 @@ impl PlanOptions {
 type GroupKey = (Phase, i64, u8);
 
 /// One object of the plan while it is built.
-struct Node {
+struct Node<'a> {
     step: Step,
     /// The object read for annotations and references: the desired one for applies, the live
-    /// one for prunes; `None` for unchanged objects the diff did not copy.
-    object: Option<Object>,
+    /// one for prunes; `None` for unchanged objects the diff did not copy (and no desired set
+    /// was given).
+    object: Option<Cow<'a, Object>>,
     group: GroupKey,
 }
 
-impl Node {
+impl Node<'_> {
     fn is_prune(&self) -> bool {
         self.step.phase == Phase::Prune
     }
@@ -77,9 +79,24 @@ fn stage_rank(stage: Stage) -> u8 {
 }
 
 /// Builds the plan for a diff; see the crate documentation for the rules.
+///
+/// An unchanged object the inventory already records carries no desired object in the diff
+/// (unless it has ordering annotations), so its references are not known here: use
+/// [`plan_with_desired`] when the desired set is at hand.
 pub fn plan(diff: &DiffSet, options: &PlanOptions) -> Result<Plan, PlanError> {
+    build(diff, None, options)
+}
+
+/// Builds the plan for a diff of `desired`, reading the references of unchanged objects from
+/// `desired` too (a prune of a ConfigMap that an unchanged Deployment still mounts is then a
+/// warning, and cycles among unchanged objects are found).
+pub fn plan_with_desired(diff: &DiffSet, desired: &ManifestSet, options: &PlanOptions) -> Result<Plan, PlanError> {
+    build(diff, Some(desired), options)
+}
+
+fn build(diff: &DiffSet, desired: Option<&ManifestSet>, options: &PlanOptions) -> Result<Plan, PlanError> {
     let mut warnings = Vec::new();
-    let mut nodes: Vec<Node> = Vec::with_capacity(diff.diffs.len());
+    let mut nodes: Vec<Node<'_>> = Vec::with_capacity(diff.diffs.len());
     let mut orphans = Vec::new();
     let mut skipped = Vec::new();
     let mut desired_count = 0usize;
@@ -101,11 +118,15 @@ pub fn plan(diff: &DiffSet, options: &PlanOptions) -> Result<Plan, PlanError> {
                 step.phase = Phase::Prune;
                 step.sync_wave = sync_wave;
                 let group = (Phase::Prune, sync_wave.saturating_neg(), 2 - stage_rank(step.stage));
-                nodes.push(Node { step, object: live, group });
+                nodes.push(Node { step, object: live.map(Cow::Owned), group });
             }
             _ => {
                 desired_count += 1;
-                let object = d.desired.clone();
+                let object = d
+                    .desired
+                    .as_ref()
+                    .or_else(|| desired.and_then(|set| set.get(&d.object)).map(|m| &m.object))
+                    .map(Cow::Borrowed);
                 let ordering = match &object {
                     Some(o) => match annotations::ordering(o, &mut warnings) {
                         Ok(ordering) => ordering,
@@ -131,6 +152,7 @@ pub fn plan(diff: &DiffSet, options: &PlanOptions) -> Result<Plan, PlanError> {
     guard(&nodes, desired_count, options)?;
 
     let edges = edges(&nodes, &mut warnings);
+    pull_definitions(&mut nodes, &edges);
     let layering = graph::layer(nodes.len(), &edges, |i| nodes[i].group, |i| &nodes[i].step.object)?;
     for overridden in &layering.overridden {
         let e = &edges[*overridden];
@@ -159,15 +181,38 @@ pub fn plan(diff: &DiffSet, options: &PlanOptions) -> Result<Plan, PlanError> {
             let r = kind_rank(&s.object.kind);
             if s.phase == Phase::Prune { usize::MAX - r } else { r }
         };
-        (a.wave, rank(a), &a.object).cmp(&(b.wave, rank(b), &b.object))
+        // Unknown kinds share one rank and go by kind name, as Helm sorts them.
+        (a.wave, rank(a), &a.object.kind, &a.object).cmp(&(b.wave, rank(b), &b.object.kind, &b.object))
     });
     warnings.sort();
     warnings.dedup();
     Ok(Plan { steps, orphans, skipped, warnings })
 }
 
+/// Moves each Namespace and CRD to the earliest phase and wave of the objects in it or of its
+/// kind (and for prunes, to the latest), as Argo CD's `adjustDeps` does: a `PreSync` hook in a
+/// new Namespace, or a custom resource in wave -1, must not wait for a definition in wave 0.
+fn pull_definitions(nodes: &mut [Node<'_>], edges: &[Edge]) {
+    for e in edges.iter().filter(|e| matches!(e.reason, Reason::InNamespace | Reason::InstanceOf)) {
+        let (target, other) =
+            if nodes[e.dependent].is_prune() { (e.dependent, e.dependency) } else { (e.dependency, e.dependent) };
+        if nodes[target].step.hook.is_some() {
+            continue;
+        }
+        let (phase, wave, _) = nodes[other].group;
+        let moved = (phase, wave, nodes[target].group.2);
+        let earlier = moved < nodes[target].group;
+        if earlier != nodes[target].is_prune() && moved != nodes[target].group {
+            let node = &mut nodes[target];
+            node.group = moved;
+            node.step.phase = phase;
+            node.step.sync_wave = if phase == Phase::Prune { wave.saturating_neg() } else { wave };
+        }
+    }
+}
+
 /// Refuses a plan that deletes every owned object, or more than the allowed share.
-fn guard(nodes: &[Node], desired: usize, options: &PlanOptions) -> Result<(), PlanError> {
+fn guard(nodes: &[Node<'_>], desired: usize, options: &PlanOptions) -> Result<(), PlanError> {
     let deletes = nodes.iter().filter(|n| n.is_prune()).count();
     if options.allow_mass_prune || deletes == 0 {
         return Ok(());
@@ -194,7 +239,7 @@ fn builtin_namespace(name: &str) -> bool {
 
 /// Every reference between nodes, as edges `dependent -> dependency`; references to objects
 /// outside the plan become warnings.
-fn edges(nodes: &[Node], warnings: &mut Vec<Warning>) -> Vec<Edge> {
+fn edges(nodes: &[Node<'_>], warnings: &mut Vec<Warning>) -> Vec<Edge> {
     let index: HashMap<&ObjectRef, usize> = nodes.iter().enumerate().map(|(i, n)| (&n.step.object, i)).collect();
     let mut crds: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     let mut workloads: HashMap<&str, Vec<(usize, &Value)>> = HashMap::new();

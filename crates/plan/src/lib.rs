@@ -54,7 +54,7 @@ pub mod output;
 mod refs;
 
 pub use artifact::LiveVersion;
-pub use build::{PlanOptions, plan};
+pub use build::{PlanOptions, plan, plan_with_desired};
 pub use error::{CycleEdge, Moved, PlanError, StalePlan};
 pub use model::{
     DeletePolicy, Dependency, Hook, HookEvent, HookOrigin, Phase, Plan, Reason, SkipReason, Skipped, Stage, Step,

@@ -91,7 +91,11 @@ pub fn text(plan: &Plan, options: &TextOptions) -> String {
         plan.count(Action::Update),
         plan.count(Action::Delete),
         plan.count(Action::Unchanged),
-        if hooks == 0 { String::new() } else { format!(", {hooks} hooks") }
+        match hooks {
+            0 => String::new(),
+            1 => ", 1 hook".to_owned(),
+            n => format!(", {n} hooks"),
+        }
     );
     out
 }
