@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use gitops_core::yaml::{EmitOptions, ReadOptions, to_string};
-use gitops_core::{Inventory, Object, ObjectRef, parse_manifests};
+use gitops_core::{Health, Inventory, Object, ObjectRef, parse_manifests};
 
+use crate::health::{HealthChecks, HealthStatus};
 use crate::target::{ApplyOptions, DeleteOptions, Target, TargetError, TargetErrorKind};
 
 /// The folder (beside the namespaces) that holds inventories. Namespace names are DNS labels, so
@@ -82,6 +83,18 @@ async fn write_atomic(path: &Path, contents: &[u8], object: Option<&ObjectRef>) 
 impl Target for DirTarget {
     fn describe(&self) -> String {
         format!("dir:{}", self.root.display())
+    }
+
+    fn live_is_last_applied(&self) -> bool {
+        true
+    }
+
+    /// A folder runs nothing: a stored object is healthy.
+    async fn health(&self, object: &ObjectRef, _checks: &HealthChecks) -> Result<HealthStatus, TargetError> {
+        Ok(match self.get(object).await? {
+            Some(_) => HealthStatus::healthy(),
+            None => HealthStatus::new(Health::Missing, "not found"),
+        })
     }
 
     async fn get(&self, object: &ObjectRef) -> Result<Option<Object>, TargetError> {

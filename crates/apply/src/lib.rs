@@ -34,11 +34,17 @@
 #![deny(missing_docs)]
 
 mod applier;
+pub mod applyset;
 mod dir;
+pub mod health;
+#[cfg(feature = "kube")]
+mod kube;
 mod memory;
 mod target;
 
 pub use applier::{Applier, ApplierOptions, ApplyError, ApplyReport, Observed};
 pub use dir::DirTarget;
+#[cfg(feature = "kube")]
+pub use kube::{ConnectOptions, KubeTarget};
 pub use memory::MemoryTarget;
-pub use target::{ApplyOptions, DeleteOptions, Target, TargetError, TargetErrorKind};
+pub use target::{ApplyOptions, DeleteOptions, KindInfo, Propagation, Target, TargetError, TargetErrorKind};

@@ -62,6 +62,10 @@ impl Target for MemoryTarget {
         "memory".to_owned()
     }
 
+    fn live_is_last_applied(&self) -> bool {
+        true
+    }
+
     async fn get(&self, object: &ObjectRef) -> Result<Option<Object>, TargetError> {
         Ok(self.objects.lock().expect("memory target lock is never poisoned").get(object).cloned())
     }

@@ -1,9 +1,12 @@
 //! The `Target` trait: where objects are applied.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use async_trait::async_trait;
-use gitops_core::{Inventory, Object, ObjectRef};
+use gitops_core::{Health, Inventory, Object, ObjectRef, is_cluster_scoped, split_api_version};
+
+use crate::health::{HealthChecks, HealthStatus};
 
 /// Options for one apply.
 #[derive(Debug, Clone)]
@@ -46,15 +49,37 @@ impl ApplyOptions {
     }
 }
 
+/// How a delete treats the object's dependents (Kubernetes `propagationPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Propagation {
+    /// Delete the object now, its dependents in the background (the server's default).
+    #[default]
+    Background,
+    /// Delete the dependents first, then the object.
+    Foreground,
+    /// Leave the dependents in place.
+    Orphan,
+}
+
 /// Options for one delete.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct DeleteOptions {
     /// Run every check but delete nothing.
     pub dry_run: bool,
+    /// What happens to the object's dependents.
+    pub propagation: Propagation,
 }
 
 impl DeleteOptions {
+    /// Sets the propagation policy.
+    #[must_use]
+    pub fn propagation(mut self, propagation: Propagation) -> Self {
+        self.propagation = propagation;
+        self
+    }
+
     /// Sets dry-run.
     #[must_use]
     pub fn dry_run(mut self, dry_run: bool) -> Self {
@@ -123,31 +148,105 @@ impl TargetError {
     }
 }
 
+/// What a target knows about a kind: the result of [`Target::discover`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KindInfo {
+    /// `group/version` (`v1` for the core group) the target serves the kind at.
+    pub api_version: String,
+    /// The kind.
+    pub kind: String,
+    /// The resource name in URLs (`deployments`), when the target has one.
+    pub plural: Option<String>,
+    /// Whether objects of the kind live in a namespace.
+    pub namespaced: bool,
+}
+
 /// Where objects are applied: a Kubernetes cluster, a folder of hydrated manifests, memory, or
 /// anything else a user implements.
 ///
 /// The trait is object safe (`Box<dyn Target>`) and async. Implementations must be idempotent:
-/// applying the same object twice leaves the target as after the first apply.
+/// applying the same object twice leaves the target as after the first apply, and writes
+/// nothing the second time.
 ///
-/// To write a target for something that is not Kubernetes, implement:
+/// # Writing a target
+///
+/// To write a target for something that is not Kubernetes (Terraform state, a Nomad cluster, a
+/// folder), implement the required methods:
 /// - [`Target::get`]: the live copy of an object, or `None`;
-/// - [`Target::apply`]: create or update an object and return what is now stored;
+/// - [`Target::apply`]: create or update an object and return what is now stored, honouring
+///   [`ApplyOptions::dry_run`] (check, store nothing) and, where ownership exists, the field
+///   manager and [`ApplyOptions::force`];
 /// - [`Target::delete`]: remove an object (deleting a missing object is not an error);
 /// - [`Target::load_inventory`] / [`Target::save_inventory`]: persist the named inventory, the
 ///   set of objects this application owns, so that prune knows what it may delete.
+///
+/// The provided methods have defaults that suit a store without a type system or controllers;
+/// override them when the target knows better:
+/// - [`Target::discover`]: which kinds exist and their scope (default: every kind exists, scoped
+///   as in Kubernetes);
+/// - [`Target::list_inventory`]: the objects the target itself marks as members of an inventory
+///   (default: the stored inventory's objects);
+/// - [`Target::member_labels`]: labels every applied member carries (default: none);
+/// - [`Target::health`]: an object's health (default: assess the live copy);
+/// - [`Target::live_is_last_applied`]: whether `get` returns exactly what was applied.
+///
+/// Errors are [`TargetError`]s whose [`TargetErrorKind`] drives the applier: transient errors
+/// are retried with backoff, conflicts on update are re-read and re-applied, not-found is
+/// reported as such.
 #[async_trait]
 pub trait Target: Send + Sync + fmt::Debug {
     /// A short description for messages: `dir:/path`, `memory`, `cluster https://...`.
     fn describe(&self) -> String;
 
+    /// What the target knows about a kind, or `None` when it does not serve it. Kubernetes
+    /// targets answer from API discovery (refreshed when a kind is missing, since a CRD may
+    /// just have been created).
+    async fn discover(&self, api_version: &str, kind: &str) -> Result<Option<KindInfo>, TargetError> {
+        let group = split_api_version(api_version).0;
+        Ok(Some(KindInfo {
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            plural: None,
+            namespaced: !is_cluster_scoped(group, kind),
+        }))
+    }
+
     /// The live copy of an object, or `None` when it does not exist.
     async fn get(&self, object: &ObjectRef) -> Result<Option<Object>, TargetError>;
+
+    /// The objects (with their `apiVersion`s) the target marks as members of the named
+    /// inventory. The applier owns these as well as the stored inventory's, so that an object
+    /// written by a sync that died before saving its inventory is still pruned later.
+    async fn list_inventory(&self, name: &str) -> Result<Vec<(ObjectRef, String)>, TargetError> {
+        let inventory = self.load_inventory(name).await?.unwrap_or_default();
+        Ok(inventory.objects.into_iter().collect())
+    }
+
+    /// Labels every member of the named inventory carries when applied (the ApplySet `part-of`
+    /// label on Kubernetes). Callers add them to the desired objects before diffing.
+    fn member_labels(&self, _inventory: &str) -> BTreeMap<String, String> {
+        BTreeMap::new()
+    }
 
     /// Creates or updates an object; returns what the target now holds (what it would hold, in a dry run).
     async fn apply(&self, object: &Object, options: &ApplyOptions) -> Result<Object, TargetError>;
 
     /// Deletes an object, addressed by identity and `apiVersion`. A missing object is not an error.
     async fn delete(&self, object: &ObjectRef, api_version: &str, options: &DeleteOptions) -> Result<(), TargetError>;
+
+    /// The object's health: [`Health::Missing`] when absent, else what `checks` say of its live copy.
+    async fn health(&self, object: &ObjectRef, checks: &HealthChecks) -> Result<HealthStatus, TargetError> {
+        Ok(match self.get(object).await? {
+            Some(live) => checks.assess(&live),
+            None => HealthStatus::new(Health::Missing, "not found"),
+        })
+    }
+
+    /// Whether [`Target::get`] returns exactly what was last applied (a store without defaults
+    /// or controllers), so a diff may use the live copy as the last-applied one.
+    fn live_is_last_applied(&self) -> bool {
+        false
+    }
 
     /// The named inventory, or `None` when the application never synced to this target.
     async fn load_inventory(&self, name: &str) -> Result<Option<Inventory>, TargetError>;

@@ -1,4 +1,4 @@
-//! Target contract tests (run against every target) and Applier behaviour.
+//! Target contract tests (run against every target) and Applier behaviour on the simple targets.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -18,7 +18,14 @@ fn object(kind: &str, ns: Option<&str>, name: &str, data: &str) -> Object {
     Object::from_value(json!({"apiVersion": "v1", "kind": kind, "metadata": meta, "data": {"k": data}})).expect("valid")
 }
 
-async fn contract(target: &dyn Target) {
+/// The contract every target meets (shared with the Kubernetes target's tests).
+pub(crate) async fn contract(target: &dyn Target) {
+    // Namespaced objects need their namespace first (on Kubernetes).
+    let ns = Object::from_value(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}))
+        .expect("valid");
+    target.apply(&ns, &ApplyOptions::default()).await.expect("cluster-scoped");
+    assert!(target.get(&ns.object_ref()).await.expect("get").is_some());
+
     let cm = object("ConfigMap", Some("team"), "cfg", "1");
     let r = cm.object_ref();
     assert_eq!(target.get(&r).await.expect("get"), None, "{}: missing objects are None", target.describe());
@@ -34,10 +41,6 @@ async fn contract(target: &dyn Target) {
     target.apply(&changed, &ApplyOptions::default()).await.expect("update");
     target.apply(&changed, &ApplyOptions::default()).await.expect("idempotent");
     assert_eq!(target.get(&r).await.expect("get").expect("stored").pointer("/data/k"), Some(&json!("2")));
-
-    let ns = object("Namespace", None, "team", "x");
-    target.apply(&ns, &ApplyOptions::default()).await.expect("cluster-scoped");
-    assert!(target.get(&ns.object_ref()).await.expect("get").is_some());
 
     target.delete(&r, "v1", &DeleteOptions::default().dry_run(true)).await.expect("dry-run delete");
     assert!(target.get(&r).await.expect("get").is_some());

@@ -1,0 +1,6 @@
+//! gitops-apply's integration tests: the target contract (every target, the Kubernetes one over
+//! the embedded API server included), the applier, and syncs against the embedded API server.
+
+#[cfg(feature = "kube")]
+mod kube;
+mod targets;
