@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use gitops_apiserver::{ApiServer, ApiServerOptions, write_kubeconfig};
-use gitops_apply::{Applier, ApplierOptions, DirTarget, MemoryTarget, Observed, Target};
-use gitops_core::{DiskTree, ManifestSet, Revision};
+use std::time::Instant;
+
+use gitops_apply::{Applier, ApplierOptions, ConnectOptions, DirTarget, KubeTarget, MemoryTarget, Observed, Target};
+use gitops_core::{Change, ChangeSet, DiskTree, ManifestSet, Revision};
 use gitops_diff::{DiffSet, Inputs, ThreeWayDiff};
 use gitops_plan::{Plan, PlanOptions};
 use gitops_render::RenderOptions;
@@ -14,9 +16,11 @@ use gitops_render::kustomize::LoadRestrictor;
 use gitops_source::Repository;
 
 use crate::flags::{
-    Cli, ClusterCommand, Command, LoadRestrictorFlag, PlanFormat, PruneArgs, ServeArgs, SourceArgs, TargetArgs,
+    Cli, ClusterCommand, Command, DryRun, LoadRestrictorFlag, PlanFormat, PruneArgs, ServeArgs, SourceArgs, SyncArgs,
+    TargetArgs,
 };
 use crate::output;
+use crate::progress::Progress;
 
 /// Where the embedded target keeps its state, relative to the working directory.
 const EMBEDDED_STATE: &str = ".gitops/cluster";
@@ -30,22 +34,29 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Diff(args) => {
             let (set, revision) = render(&args.source, Some(&args.target.namespace))?;
-            let target = target(&args.target)?;
             let name = app_name(&args.target, &args.source);
             runtime()?.block_on(async {
-                let applier = Applier::new(target.as_ref(), ApplierOptions::default().inventory(name));
+                let target = target(&args.target).await?;
+                let options = ApplierOptions::default().inventory(name).field_manager(&args.target.field_manager);
+                let applier = Applier::new(target.as_ref(), options);
                 let observed = applier.observe(&set).await.context("cannot read the live state")?;
-                let diff = diff_for(&set, &observed);
+                let desired = if args.server_side {
+                    applier.dry_run_desired(&observed.desired).await.context("server-side dry run failed")?
+                } else {
+                    observed.desired.clone()
+                };
+                let diff = diff_for(&desired, &observed, &args.target.field_manager);
                 output::print_diff(&diff, revision.as_ref(), args.diff_format)?;
                 Ok(if diff.has_changes() { ExitCode::from(1) } else { ExitCode::SUCCESS })
             })
         }
         Command::Plan(args) => {
             let (set, revision) = render(&args.source, Some(&args.target.namespace))?;
-            let target = target(&args.target)?;
             let name = app_name(&args.target, &args.source);
             runtime()?.block_on(async {
-                let (plan, _) = plan_for(target.as_ref(), &name, &set, &plan_options(&args.prune)).await?;
+                let target = target(&args.target).await?;
+                let (plan, _) =
+                    plan_for(target.as_ref(), &args.target, &name, &set, &plan_options(&args.prune)).await?;
                 match args.output {
                     PlanFormat::Text => output::print_plan(&plan, revision.as_ref(), cli.verbose > 0),
                     PlanFormat::Json => output::print_json(&plan)?,
@@ -58,38 +69,70 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Cluster(ClusterCommand::Serve(args)) => runtime()?.block_on(serve(&args)),
         Command::Sync(args) => {
             let (set, revision) = render(&args.source, Some(&args.target.namespace))?;
-            let target = target(&args.target)?;
             let name = app_name(&args.target, &args.source);
             let saved = match &args.plan {
                 Some(path) => Some(read_plan(path)?),
                 None => None,
             };
-            runtime()?.block_on(async {
-                let (plan, observed) = match saved {
-                    None => plan_for(target.as_ref(), &name, &set, &plan_options(&args.prune)).await?,
-                    Some(saved) => {
-                        let observed = observe(target.as_ref(), &name, &set).await?;
-                        let plan = saved.verify(&set, &observed.live).context("refusing to run the saved plan")?;
-                        (plan, observed)
-                    }
-                };
-                let inventory = observed.inventory;
-                let options = ApplierOptions::default()
-                    .inventory(name)
-                    .dry_run(args.dry_run)
-                    .revision(revision.as_ref().map(ToString::to_string));
-                let applier = Applier::new(target.as_ref(), options);
-                match applier.run(&plan, inventory).await {
-                    Ok(report) => {
-                        output::print_sync(&report.changes, revision.as_ref(), &plan, args.dry_run);
-                        Ok(ExitCode::SUCCESS)
-                    }
-                    Err(error) => {
-                        output::print_sync(&error.changes, revision.as_ref(), &plan, args.dry_run);
-                        Err(anyhow::Error::new(error).context(format!("sync to {} failed", target.describe())))
-                    }
-                }
-            })
+            runtime()?.block_on(sync(&args, set, revision.as_ref(), name, saved, cli.verbose > 0))
+        }
+    }
+}
+
+async fn sync(
+    args: &SyncArgs,
+    set: ManifestSet,
+    revision: Option<&Revision>,
+    name: String,
+    saved: Option<Plan>,
+    verbose: bool,
+) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let target = target(&args.target).await?;
+    let (plan, observed) = match saved {
+        None => plan_for(target.as_ref(), &args.target, &name, &set, &plan_options(&args.prune)).await?,
+        Some(saved) => {
+            let observed = observe(target.as_ref(), &name, &set).await?;
+            let plan = saved.verify(&observed.desired, &observed.live).context("refusing to run the saved plan")?;
+            (plan, observed)
+        }
+    };
+    if args.dry_run == Some(DryRun::Client) {
+        let mut changes = ChangeSet::default();
+        for step in &plan.steps {
+            changes.push(Change { object: step.object.clone(), action: step.action, fields: step.fields.clone() });
+        }
+        output::print_sync(&changes, revision, &plan, Some("client"), false, started.elapsed());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let progress = Progress::new(plan.steps.len(), verbose);
+    let options = ApplierOptions::default()
+        .inventory(name)
+        .field_manager(&args.target.field_manager)
+        .dry_run(args.dry_run == Some(DryRun::Server))
+        .revision(revision.map(ToString::to_string))
+        .concurrency(args.concurrency)
+        .timeout((!args.timeout.is_zero()).then_some(args.timeout))
+        .wait(!args.no_wait)
+        .force(args.force_conflicts)
+        .fail_fast(!args.continue_on_error)
+        .on_event(progress.sink());
+    let applier = Applier::new(target.as_ref(), options);
+    let result = applier.run(&plan, observed).await;
+    progress.finish();
+    let mode = args.dry_run.map(|_| "server");
+    match result {
+        Ok(report) => {
+            output::print_sync(&report.changes, revision, &plan, mode, true, started.elapsed());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(error) => {
+            output::print_sync(&error.changes, revision, &plan, mode, true, started.elapsed());
+            eprintln!("error: sync to {} failed; {} failing:", target.describe(), error.failures.len());
+            for failure in &error.failures {
+                eprintln!("  {failure}");
+            }
+            Ok(ExitCode::from(2))
         }
     }
 }
@@ -157,13 +200,14 @@ async fn observe(target: &dyn Target, name: &str, set: &ManifestSet) -> anyhow::
 /// only the warnings about references the target does not hold either.
 async fn plan_for(
     target: &dyn Target,
+    args: &TargetArgs,
     name: &str,
     set: &ManifestSet,
     options: &PlanOptions,
 ) -> anyhow::Result<(Plan, Observed)> {
     let observed = observe(target, name, set).await?;
-    let diff = diff_for(set, &observed);
-    let mut plan = gitops_plan::plan_with_desired(&diff, set, options).context("cannot plan the sync")?;
+    let diff = diff_for(&observed.desired, &observed, &args.field_manager);
+    let mut plan = gitops_plan::plan_with_desired(&diff, &observed.desired, options).context("cannot plan the sync")?;
     plan.pin_live(&observed.live);
     let mut existing = std::collections::BTreeSet::new();
     for object in plan.unresolved() {
@@ -175,15 +219,31 @@ async fn plan_for(
     Ok((plan, observed))
 }
 
-/// The three-way diff of the desired set against what the target holds. The directory and
-/// memory targets store exactly what was applied, so their live objects are also the
-/// last-applied ones.
-fn diff_for(set: &ManifestSet, observed: &Observed) -> DiffSet {
-    let inputs = Inputs::new(set, &observed.live, &observed.inventory).last_applied(&observed.live);
-    ThreeWayDiff::default().diff(&inputs)
+/// The three-way diff of the desired set against what the target holds. What was applied last
+/// is the live object itself for targets that store exactly that (folders, memory), else this
+/// field manager's entries in `managedFields`.
+fn diff_for(desired: &ManifestSet, observed: &Observed, field_manager: &str) -> DiffSet {
+    let mut inputs = Inputs::new(desired, &observed.live, &observed.inventory);
+    if observed.live_is_last_applied {
+        inputs = inputs.last_applied(&observed.live);
+    }
+    ThreeWayDiff::default().field_manager(field_manager).diff(&inputs)
 }
 
-fn target(args: &TargetArgs) -> anyhow::Result<Box<dyn Target>> {
+async fn target(args: &TargetArgs) -> anyhow::Result<Box<dyn Target>> {
+    let kube = args.kube || args.context.is_some() || args.kubeconfig.is_some();
+    if kube {
+        let mut options = ConnectOptions::default().namespace(&args.namespace);
+        options.context.clone_from(&args.context);
+        options.kubeconfig.clone_from(&args.kubeconfig);
+        options.impersonate.clone_from(&args.as_user);
+        options.service_account.clone_from(&args.service_account);
+        let target = KubeTarget::connect(&options).await.context("cannot connect to the cluster")?;
+        return Ok(Box::new(target.inventory_namespace(&args.namespace)));
+    }
+    if args.as_user.is_some() || args.service_account.is_some() {
+        bail!("--as and --service-account need a cluster target (--kube)");
+    }
     match args.target.as_str() {
         "embedded" => Ok(Box::new(DirTarget::new(EMBEDDED_STATE))),
         "memory" => Ok(Box::new(MemoryTarget::new())),

@@ -63,8 +63,26 @@ pub(crate) enum LoadRestrictorFlag {
 #[derive(Debug, Args)]
 pub(crate) struct TargetArgs {
     /// The target: `embedded` (a local cluster under ./.gitops), `dir:PATH` (hydrated manifests) or `memory`.
-    #[arg(long, value_name = "T", default_value = "embedded")]
+    #[arg(long, value_name = "T", default_value = "embedded", conflicts_with = "kube")]
     pub(crate) target: String,
+    /// Target a real cluster from kubeconfig ($KUBECONFIG or ~/.kube/config, else in-cluster).
+    #[arg(long)]
+    pub(crate) kube: bool,
+    /// The kubeconfig context to use (implies --kube).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) context: Option<String>,
+    /// The kubeconfig file to use (implies --kube).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) kubeconfig: Option<PathBuf>,
+    /// Act as this user on the cluster (impersonation, as kubectl's --as).
+    #[arg(long = "as", value_name = "USER")]
+    pub(crate) as_user: Option<String>,
+    /// Act as this service account, `NAMESPACE/NAME` or `NAME` (as Flux's serviceAccountName).
+    #[arg(long, value_name = "SA")]
+    pub(crate) service_account: Option<String>,
+    /// The field manager that owns what is applied.
+    #[arg(long, value_name = "NAME", default_value = "gitops")]
+    pub(crate) field_manager: String,
     /// The application name, which names its inventory. Defaults to the last component of PATH.
     #[arg(long, value_name = "NAME")]
     pub(crate) name: Option<String>,
@@ -150,6 +168,9 @@ pub(crate) struct DiffArgs {
     /// Secret values are masked in every format.
     #[arg(long, value_enum, value_name = "F", default_value = "unified")]
     pub(crate) diff_format: DiffFormat,
+    /// Compare with what the target would store: each object applied in a server-side dry run.
+    #[arg(long)]
+    pub(crate) server_side: bool,
 }
 
 #[derive(Debug, Args)]
@@ -177,9 +198,50 @@ pub(crate) struct SyncArgs {
     /// the rendered objects changed since it was made. PATH and the target must be the same.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["prune", "max_prune_share", "allow_mass_prune"])]
     pub(crate) plan: Option<PathBuf>,
-    /// Show what would be done, and write nothing.
+    /// Write nothing: `client` shows the plan's changes, `server` also has the target check
+    /// every write (a server-side dry run). `--dry-run` alone is `client`.
+    #[arg(long, value_enum, value_name = "MODE", num_args = 0..=1, default_missing_value = "client")]
+    pub(crate) dry_run: Option<DryRun>,
+    /// The longest the sync may take, health waits included (`90s`, `5m`, `1h`; `0` for no limit).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = parse_duration)]
+    pub(crate) timeout: std::time::Duration,
+    /// How many objects of a wave are applied at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub(crate) concurrency: usize,
+    /// Do not wait for objects to become healthy between waves (hooks are still awaited).
     #[arg(long)]
-    pub(crate) dry_run: bool,
+    pub(crate) no_wait: bool,
+    /// Take over fields that another field manager owns.
+    #[arg(long)]
+    pub(crate) force_conflicts: bool,
+    /// Keep applying after a failure, and report every failure at the end.
+    #[arg(long)]
+    pub(crate) continue_on_error: bool,
+}
+
+/// `gitops sync --dry-run` modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DryRun {
+    /// Show the plan's changes without contacting the target for writes.
+    Client,
+    /// Send every write as a dry run: the target validates it and stores nothing.
+    Server,
+}
+
+/// Parses `90s`, `5m`, `1h`, `250ms` or a number of seconds.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number.parse().map_err(|_| format!("{text:?} is not a duration (like 90s, 5m, 1h)"))?;
+    let seconds = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("{text:?}: unknown unit {unit:?} (use ms, s, m or h)")),
+    };
+    std::time::Duration::try_from_secs_f64(seconds).map_err(|e| format!("{text:?}: {e}"))
 }
 
 /// `gitops cluster …`

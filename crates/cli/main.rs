@@ -3,6 +3,7 @@
 mod commands;
 mod flags;
 mod output;
+mod progress;
 mod remote;
 
 use std::process::ExitCode;

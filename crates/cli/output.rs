@@ -85,19 +85,28 @@ pub(crate) fn print_plan(plan: &Plan, revision: Option<&Revision>, verbose: bool
     print!("{}", gitops_plan::output::text(plan, &gitops_plan::output::TextOptions::default().verbose(verbose)));
 }
 
-pub(crate) fn print_sync(changes: &ChangeSet, revision: Option<&Revision>, plan: &Plan, dry_run: bool) {
+/// The sync's outcome: each write unless `listed` (the progress display showed them), the
+/// objects kept without --prune, and the summary with the time taken.
+pub(crate) fn print_sync(
+    changes: &ChangeSet,
+    revision: Option<&Revision>,
+    plan: &Plan,
+    dry_run: Option<&str>,
+    listed: bool,
+    elapsed: std::time::Duration,
+) {
     let verb = |a: Action| match a {
         Action::Create => "created",
         Action::Update => "updated",
         Action::Delete => "deleted",
         _ => "unchanged",
     };
-    for change in changes.changes.iter().filter(|c| c.action.is_write()) {
+    for change in changes.changes.iter().filter(|c| c.action.is_write() && !listed) {
         println!("{} {}", change.object, verb(change.action));
     }
     for orphan in &plan.orphans {
         println!("{orphan} kept (no longer desired; use --prune to delete)");
     }
-    let mode = if dry_run { " (dry run)" } else { "" };
-    println!("Synced{}{mode}: {}", source_line(revision), changes.summary());
+    let mode = dry_run.map(|m| format!(" (dry run, {m})")).unwrap_or_default();
+    println!("Synced{}{mode}: {} in {:.2}s", source_line(revision), changes.summary(), elapsed.as_secs_f64());
 }

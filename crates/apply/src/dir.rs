@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 use gitops_core::yaml::{EmitOptions, ReadOptions, to_string};
-use gitops_core::{Health, Inventory, Object, ObjectRef, parse_manifests};
+use gitops_core::{Inventory, Object, ObjectRef, parse_manifests};
 
 use crate::health::{HealthChecks, HealthStatus};
 use crate::target::{ApplyOptions, DeleteOptions, Target, TargetError, TargetErrorKind};
@@ -90,11 +90,8 @@ impl Target for DirTarget {
     }
 
     /// A folder runs nothing: a stored object is healthy.
-    async fn health(&self, object: &ObjectRef, _checks: &HealthChecks) -> Result<HealthStatus, TargetError> {
-        Ok(match self.get(object).await? {
-            Some(_) => HealthStatus::healthy(),
-            None => HealthStatus::new(Health::Missing, "not found"),
-        })
+    fn assess(&self, _live: &Object, _checks: &HealthChecks) -> HealthStatus {
+        HealthStatus::healthy()
     }
 
     async fn get(&self, object: &ObjectRef) -> Result<Option<Object>, TargetError> {

@@ -18,14 +18,14 @@
 //! use gitops_core::{parse_manifests, ManifestSet, yaml::ReadOptions};
 //! use gitops_plan::{plan, PlanOptions};
 //!
-//! # tokio::runtime::Builder::new_current_thread().build().expect("runtime").block_on(async {
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(async {
 //! let desired = ManifestSet::from_manifests(parse_manifests(
 //!     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\n", "a.yaml", &ReadOptions::default())?)?;
 //! let target = MemoryTarget::new();
 //! let applier = Applier::new(&target, ApplierOptions::default().inventory("demo"));
 //! let observed = applier.observe(&desired).await?;
-//! let diff = gitops_diff::diff(&desired, &observed.live, &observed.inventory);
-//! let report = applier.run(&plan(&diff, &PlanOptions::default())?, observed.inventory).await?;
+//! let diff = gitops_diff::diff(&observed.desired, &observed.live, &observed.inventory);
+//! let report = applier.run(&plan(&diff, &PlanOptions::default())?, observed).await?;
 //! assert_eq!(report.changes.summary(), "1 created, 0 updated, 0 deleted, 0 unchanged");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # }).expect("example runs");
@@ -42,7 +42,7 @@ mod kube;
 mod memory;
 mod target;
 
-pub use applier::{Applier, ApplierOptions, ApplyError, ApplyReport, Observed};
+pub use applier::{Applier, ApplierOptions, ApplyError, ApplyReport, Event, EventSink, Failure, Observed, RetryPolicy};
 pub use dir::DirTarget;
 #[cfg(feature = "kube")]
 pub use kube::{ConnectOptions, KubeTarget};

@@ -94,8 +94,11 @@ impl DeleteOptions {
 pub enum TargetErrorKind {
     /// The object does not exist.
     NotFound,
-    /// Another writer got there first, or owns the field.
+    /// Another writer got there first (a stale write): re-reading and re-applying fixes it.
     Conflict,
+    /// Fields of the object are owned by another field manager; applying them needs a
+    /// decision (change them there, or force the apply).
+    Ownership,
     /// The target rejected the object as invalid.
     Invalid,
     /// A failure that may pass on retry (timeouts, throttling, unavailability).
@@ -137,9 +140,9 @@ impl TargetError {
         self.kind == TargetErrorKind::Transient
     }
 
-    /// Whether the failure is a conflict.
+    /// Whether the failure is a conflict: a stale write, or fields another manager owns.
     pub fn is_conflict(&self) -> bool {
-        self.kind == TargetErrorKind::Conflict
+        matches!(self.kind, TargetErrorKind::Conflict | TargetErrorKind::Ownership)
     }
 
     /// Whether the object was not found.
@@ -187,7 +190,8 @@ pub struct KindInfo {
 /// - [`Target::list_inventory`]: the objects the target itself marks as members of an inventory
 ///   (default: the stored inventory's objects);
 /// - [`Target::member_labels`]: labels every applied member carries (default: none);
-/// - [`Target::health`]: an object's health (default: assess the live copy);
+/// - [`Target::assess`] / [`Target::health`]: an object's health (default: the checks' verdict
+///   on the live copy);
 /// - [`Target::live_is_last_applied`]: whether `get` returns exactly what was applied.
 ///
 /// Errors are [`TargetError`]s whose [`TargetErrorKind`] drives the applier: transient errors
@@ -234,10 +238,17 @@ pub trait Target: Send + Sync + fmt::Debug {
     /// Deletes an object, addressed by identity and `apiVersion`. A missing object is not an error.
     async fn delete(&self, object: &ObjectRef, api_version: &str, options: &DeleteOptions) -> Result<(), TargetError>;
 
-    /// The object's health: [`Health::Missing`] when absent, else what `checks` say of its live copy.
+    /// The health of a live copy (default: what `checks` say of it). A target whose objects
+    /// run nowhere (a folder) says healthy.
+    fn assess(&self, live: &Object, checks: &HealthChecks) -> HealthStatus {
+        checks.assess(live)
+    }
+
+    /// The object's health now: [`Health::Missing`] when absent, else [`Target::assess`] of its
+    /// live copy.
     async fn health(&self, object: &ObjectRef, checks: &HealthChecks) -> Result<HealthStatus, TargetError> {
         Ok(match self.get(object).await? {
-            Some(live) => checks.assess(&live),
+            Some(live) => self.assess(&live, checks),
             None => HealthStatus::new(Health::Missing, "not found"),
         })
     }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use kube::core::discovery::{ApiResource, Scope};
 use kube::{Client, Discovery};
@@ -25,14 +26,22 @@ struct Kinds {
     preferred: HashMap<(String, String), Served>,
     /// Bumped at every refresh, so concurrent misses refresh once.
     generation: u64,
+    /// When discovery ran.
+    fetched: Option<Instant>,
 }
+
+/// A lookup that misses runs discovery again only when the cache is older than this, so many
+/// objects of a kind that does not exist (yet) cost one discovery, not one each. Applying a CRD
+/// drops the cache at once.
+const MISS_REFRESH: Duration = Duration::from_secs(2);
 
 /// The cache. Cloning shares it.
 #[derive(Clone)]
 pub(crate) struct DiscoveryCache {
     client: Client,
     kinds: Arc<RwLock<Option<Arc<Kinds>>>>,
-    refreshing: Arc<Mutex<()>>,
+    /// Held while discovery runs; counts the refreshes.
+    refreshing: Arc<Mutex<u64>>,
 }
 
 impl std::fmt::Debug for DiscoveryCache {
@@ -68,6 +77,9 @@ impl DiscoveryCache {
         if let Some(found) = find(&current) {
             return Ok(Some(found));
         }
+        if current.fetched.is_some_and(|at| at.elapsed() < MISS_REFRESH) {
+            return Ok(None);
+        }
         let refreshed = self.refresh(current.generation).await?;
         Ok(find(&refreshed))
     }
@@ -76,19 +88,21 @@ impl DiscoveryCache {
         if let Some(kinds) = self.kinds.read().await.as_ref() {
             return Ok(Arc::clone(kinds));
         }
-        self.refresh(0).await
+        // Nothing cached: any generation differs from this one.
+        self.refresh(u64::MAX).await
     }
 
     /// Runs discovery unless someone else did since `seen` was read.
     async fn refresh(&self, seen: u64) -> Result<Arc<Kinds>, TargetError> {
-        let _one_at_a_time = self.refreshing.lock().await;
+        let mut refreshes = self.refreshing.lock().await;
         if let Some(kinds) = self.kinds.read().await.as_ref()
             && kinds.generation != seen
         {
             return Ok(Arc::clone(kinds));
         }
         let discovery = run(&self.client).await?;
-        let mut kinds = Kinds { generation: seen + 1, ..Kinds::default() };
+        *refreshes += 1;
+        let mut kinds = Kinds { generation: *refreshes, fetched: Some(Instant::now()), ..Kinds::default() };
         for group in discovery.groups() {
             for version in group.versions() {
                 for (resource, capabilities) in group.versioned_resources(version) {

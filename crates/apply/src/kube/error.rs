@@ -20,10 +20,16 @@ pub(crate) fn kind_of_code(code: u16) -> TargetErrorKind {
 pub(crate) fn map(error: kube::Error, object: Option<&ObjectRef>, doing: &str) -> TargetError {
     let (kind, message) = match &error {
         kube::Error::Api(status) => {
-            let kind = kind_of_code(status.code);
+            let mut kind = kind_of_code(status.code);
             let mut message = format!("{doing}: {} ({})", status.message, status.code);
-            if kind == TargetErrorKind::Conflict && status.message.contains("conflict with") {
-                message.push_str("; another field manager owns these fields: change them there, or force the apply to take them over");
+            let owned_elsewhere =
+                status.details.as_ref().is_some_and(|d| d.causes.iter().any(|c| c.reason == "FieldManagerConflict"))
+                    || status.message.contains("conflict with \"");
+            if kind == TargetErrorKind::Conflict && owned_elsewhere {
+                kind = TargetErrorKind::Ownership;
+                message.push_str(
+                    "; another field manager owns these fields: change them there, or force the apply to take them over",
+                );
             }
             (kind, message)
         }

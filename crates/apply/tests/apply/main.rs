@@ -2,5 +2,9 @@
 //! the embedded API server included), the applier, and syncs against the embedded API server.
 
 #[cfg(feature = "kube")]
+mod harness;
+#[cfg(feature = "kube")]
 mod kube;
+#[cfg(feature = "kube")]
+mod sync;
 mod targets;

@@ -3,8 +3,11 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
+use std::time::Duration;
+
 use gitops_apply::{
-    Applier, ApplierOptions, ApplyOptions, DeleteOptions, DirTarget, MemoryTarget, Target, TargetError, TargetErrorKind,
+    Applier, ApplierOptions, ApplyOptions, DeleteOptions, DirTarget, MemoryTarget, RetryPolicy, Target, TargetError,
+    TargetErrorKind,
 };
 use gitops_core::{Action, Inventory, ManifestSet, Object, ObjectRef, parse_manifests, yaml::ReadOptions};
 use gitops_plan::{PlanOptions, plan};
@@ -86,6 +89,7 @@ async fn dir_target_refuses_names_that_escape() {
 struct FailingTarget {
     inner: MemoryTarget,
     fail_at: usize,
+    kind: TargetErrorKind,
     applies: AtomicUsize,
 }
 
@@ -99,7 +103,7 @@ impl Target for FailingTarget {
     }
     async fn apply(&self, object: &Object, options: &ApplyOptions) -> Result<Object, TargetError> {
         if self.applies.fetch_add(1, Ordering::SeqCst) + 1 == self.fail_at {
-            return Err(TargetError::new(TargetErrorKind::Transient, Some(&object.object_ref()), "connection reset"));
+            return Err(TargetError::new(self.kind, Some(&object.object_ref()), "connection reset"));
         }
         self.inner.apply(object, options).await
     }
@@ -134,24 +138,32 @@ async fn sync(
 ) -> Result<gitops_apply::ApplyReport, gitops_apply::ApplyError> {
     let applier = Applier::new(target, ApplierOptions::default().inventory("app").revision(Some("main@sha1:1".into())));
     let observed = applier.observe(set).await.expect("observe");
-    let diff = gitops_diff::diff(set, &observed.live, &observed.inventory);
-    applier.run(&plan(&diff, &PlanOptions::default().prune(prune)).expect("plans"), observed.inventory).await
+    let diff = gitops_diff::diff(&observed.desired, &observed.live, &observed.inventory);
+    applier.run(&plan(&diff, &PlanOptions::default().prune(prune)).expect("plans"), observed).await
 }
 
 #[tokio::test]
 async fn an_interrupted_sync_converges_and_tracks_what_it_created() {
-    let target = FailingTarget { inner: MemoryTarget::new(), fail_at: 3, applies: AtomicUsize::new(0) };
+    // An error that is not retried stops the sync.
+    let target = FailingTarget {
+        inner: MemoryTarget::new(),
+        fail_at: 3,
+        kind: TargetErrorKind::Other,
+        applies: AtomicUsize::new(0),
+    };
     let set = desired(&["a", "b", "c", "d"]);
     let err = sync(&target, &set, true).await.expect_err("third apply fails");
-    assert_eq!(err.changes.count(Action::Create), 2, "the partial change set is returned");
+    // The four ConfigMaps are one wave: the other three are applied, then the sync stops.
+    assert_eq!(err.changes.count(Action::Create), 3, "the partial change set is returned");
     assert_eq!(err.object.as_ref().map(ToString::to_string).as_deref(), Some("ConfigMap/n/c"));
-    assert!(err.source.is_transient());
+    assert_eq!(err.source.kind, TargetErrorKind::Other);
+    assert_eq!(err.failures.len(), 1);
     let inventory = target.inner.load_inventory("app").await.expect("load").expect("saved before writing");
     assert_eq!(inventory.len(), 4, "every object the plan could create is owned");
     assert_eq!(inventory.revision, None, "the revision is recorded only when the sync completes");
 
     let report = sync(&target, &set, true).await.expect("second sync");
-    assert_eq!(report.changes.summary(), "2 created, 0 updated, 0 deleted, 2 unchanged");
+    assert_eq!(report.changes.summary(), "1 created, 0 updated, 0 deleted, 3 unchanged");
     assert_eq!(report.inventory.revision.as_deref(), Some("main@sha1:1"));
 
     let before = target.inner.writes();
@@ -169,12 +181,10 @@ async fn prune_removes_only_owned_objects_and_dry_run_writes_nothing() {
     let dry = Applier::new(&target, ApplierOptions::default().inventory("app").dry_run(true));
     let set = desired(&["a"]);
     let observed = dry.observe(&set).await.expect("observe");
-    let diff = gitops_diff::diff(&set, &observed.live, &observed.inventory);
+    let diff = gitops_diff::diff(&observed.desired, &observed.live, &observed.inventory);
     let writes = target.writes();
-    let report = dry
-        .run(&plan(&diff, &PlanOptions::default().prune(true)).expect("plans"), observed.inventory)
-        .await
-        .expect("dry run");
+    let report =
+        dry.run(&plan(&diff, &PlanOptions::default().prune(true)).expect("plans"), observed).await.expect("dry run");
     assert_eq!(report.changes.count(Action::Delete), 1);
     assert_eq!(target.writes(), writes, "dry run");
 
@@ -186,4 +196,35 @@ async fn prune_removes_only_owned_objects_and_dry_run_writes_nothing() {
     assert_eq!(report.changes.summary(), "0 created, 0 updated, 1 deleted, 1 unchanged");
     let names: Vec<String> = target.objects().keys().map(|r| r.name.clone()).collect();
     assert_eq!(names, ["a", "foreign"]);
+}
+
+#[tokio::test]
+async fn transient_errors_are_retried() {
+    let target = FailingTarget {
+        inner: MemoryTarget::new(),
+        fail_at: 2,
+        kind: TargetErrorKind::Transient,
+        applies: AtomicUsize::new(0),
+    };
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&events);
+    let options = ApplierOptions::default()
+        .inventory("app")
+        .retry(RetryPolicy::default().backoff(Duration::from_millis(1), Duration::from_millis(5)))
+        .on_event(move |e| seen.lock().expect("lock").push(e.to_string()));
+    let applier = Applier::new(&target, options);
+    let set = desired(&["a", "b", "c"]);
+    let observed = applier.observe(&set).await.expect("observe");
+    let diff = gitops_diff::diff(&observed.desired, &observed.live, &observed.inventory);
+    let report = applier
+        .run(&plan(&diff, &PlanOptions::default()).expect("plans"), observed)
+        .await
+        .expect("converges after a retry");
+    assert_eq!(report.changes.count(Action::Create), 3);
+    let events = events.lock().expect("lock");
+    assert!(
+        events.iter().any(|e| e.contains("ConfigMap/n/b: retrying (try 2): ConfigMap/n/b: connection reset")),
+        "{events:#?}"
+    );
+    assert!(events.iter().any(|e| e == "+ ConfigMap/n/c created"), "{events:#?}");
 }

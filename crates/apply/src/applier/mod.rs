@@ -1,0 +1,336 @@
+//! The `Applier`: runs a plan against a target, wave by wave, and keeps the inventory.
+
+mod events;
+mod retry;
+mod run;
+mod schedule;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use gitops_core::{ChangeSet, Inventory, Manifest, ManifestSet, Object, ObjectRef};
+
+pub use events::{Event, EventSink};
+pub use retry::RetryPolicy;
+
+use crate::health::HealthChecks;
+use crate::target::{Propagation, Target, TargetError, TargetErrorKind};
+
+/// Options for an [`Applier`].
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ApplierOptions {
+    /// The inventory (application) name.
+    pub inventory: String,
+    /// The field manager for applies.
+    pub field_manager: String,
+    /// Take ownership of conflicting fields (and of objects another ApplySet owns).
+    pub force: bool,
+    /// Check everything, write nothing (the inventory included).
+    pub dry_run: bool,
+    /// The revision being synced, recorded in the inventory.
+    pub revision: Option<String>,
+    /// How many earlier revisions the inventory keeps.
+    pub history: usize,
+    /// How many steps of a wave run at once (at least 1); also bounds concurrent reads.
+    pub concurrency: usize,
+    /// Wait for every object of a wave to be healthy before the next wave. Hooks are always
+    /// waited for.
+    pub wait: bool,
+    /// The longest a wave may take, health waits included.
+    pub wave_timeout: Option<Duration>,
+    /// The longest the whole run may take.
+    pub timeout: Option<Duration>,
+    /// How often health is polled while waiting.
+    pub poll_interval: Duration,
+    /// How failed calls are retried.
+    pub retry: RetryPolicy,
+    /// Stop at the first wave with a failure (the default), or apply everything that can be
+    /// applied and report every failure at the end.
+    pub fail_fast: bool,
+    /// The health checks.
+    pub health: HealthChecks,
+    /// How prune deletes treat dependents.
+    pub prune_propagation: Propagation,
+    /// Where events go.
+    pub events: Option<EventSink>,
+}
+
+impl fmt::Debug for ApplierOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApplierOptions")
+            .field("inventory", &self.inventory)
+            .field("field_manager", &self.field_manager)
+            .field("force", &self.force)
+            .field("dry_run", &self.dry_run)
+            .field("revision", &self.revision)
+            .field("concurrency", &self.concurrency)
+            .field("wait", &self.wait)
+            .field("timeout", &self.timeout)
+            .field("retry", &self.retry)
+            .field("fail_fast", &self.fail_fast)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ApplierOptions {
+    fn default() -> Self {
+        ApplierOptions {
+            inventory: "default".to_owned(),
+            field_manager: "gitops".to_owned(),
+            force: false,
+            dry_run: false,
+            revision: None,
+            history: 10,
+            concurrency: 16,
+            wait: true,
+            wave_timeout: None,
+            timeout: Some(Duration::from_secs(300)),
+            poll_interval: Duration::from_millis(500),
+            retry: RetryPolicy::default(),
+            fail_fast: true,
+            health: HealthChecks::default(),
+            prune_propagation: Propagation::Background,
+            events: None,
+        }
+    }
+}
+
+macro_rules! setter {
+    ($(#[$doc:meta] $name:ident: $ty:ty),* $(,)?) => {
+        $(
+            #[$doc]
+            #[must_use]
+            pub fn $name(mut self, $name: $ty) -> Self {
+                self.$name = $name;
+                self
+            }
+        )*
+    };
+}
+
+impl ApplierOptions {
+    setter! {
+        /// Sets dry-run.
+        dry_run: bool,
+        /// Sets the revision recorded in the inventory.
+        revision: Option<String>,
+        /// Sets whether conflicts are forced.
+        force: bool,
+        /// Sets whether health is awaited between waves.
+        wait: bool,
+        /// Sets the per-wave timeout.
+        wave_timeout: Option<Duration>,
+        /// Sets the overall timeout.
+        timeout: Option<Duration>,
+        /// Sets the health polling interval.
+        poll_interval: Duration,
+        /// Sets the retry policy.
+        retry: RetryPolicy,
+        /// Sets fail-fast (true) or continue (false).
+        fail_fast: bool,
+        /// Sets the health checks.
+        health: HealthChecks,
+        /// Sets how prune deletes treat dependents.
+        prune_propagation: Propagation,
+    }
+
+    /// Sets the inventory name.
+    #[must_use]
+    pub fn inventory(mut self, name: impl Into<String>) -> Self {
+        self.inventory = name.into();
+        self
+    }
+
+    /// Sets the field manager.
+    #[must_use]
+    pub fn field_manager(mut self, manager: impl Into<String>) -> Self {
+        self.field_manager = manager.into();
+        self
+    }
+
+    /// Sets how many steps run at once.
+    #[must_use]
+    pub fn concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Sends events to `sink`.
+    #[must_use]
+    pub fn on_event(mut self, sink: impl Fn(Event) + Send + Sync + 'static) -> Self {
+        self.events = Some(Arc::new(sink));
+        self
+    }
+}
+
+/// The live state an [`Applier`] observed for a desired set.
+#[derive(Debug, Clone, Default)]
+pub struct Observed {
+    /// The desired objects as they will be applied: with the target's member labels (the
+    /// ApplySet `part-of` label on Kubernetes). Diff these, not the rendered set.
+    pub desired: ManifestSet,
+    /// Live objects by identity (missing objects are absent): every desired and owned object.
+    pub live: BTreeMap<ObjectRef, Object>,
+    /// What the application owns: the stored inventory, plus objects the target marks as
+    /// members (written by a sync that died before saving its inventory).
+    pub inventory: Inventory,
+    /// Whether the live objects are exactly what was last applied (see
+    /// [`Target::live_is_last_applied`]): a diff may then use them as the last-applied ones.
+    pub live_is_last_applied: bool,
+}
+
+/// What a successful run did.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyReport {
+    /// Every step's outcome, in order.
+    pub changes: ChangeSet,
+    /// The inventory as stored after the run.
+    pub inventory: Inventory,
+}
+
+/// One object that failed, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The object (the inventory's parent, for inventory failures).
+    pub object: Option<ObjectRef>,
+    /// Why, in full.
+    pub message: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.object {
+            Some(object) if !self.message.starts_with(&object.to_string()) => write!(f, "{object}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+/// A run that failed part way. `changes` holds what was done before (and despite) the failure;
+/// the inventory on the target covers every object that may have been created, so the next
+/// sync converges.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "sync failed after {} writes: {}",
+    changes.changes.iter().filter(|c| c.action.is_write()).count(),
+    failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+)]
+pub struct ApplyError {
+    /// What was done.
+    pub changes: ChangeSet,
+    /// Every failure, in the order they happened (at least one).
+    pub failures: Vec<Failure>,
+    /// The object whose step failed first, if the failure was about one.
+    pub object: Option<ObjectRef>,
+    /// The first failure's cause.
+    #[source]
+    pub source: TargetError,
+}
+
+/// Runs plans against a [`Target`].
+///
+/// The run goes wave by wave; the steps of a wave run concurrently (up to
+/// [`ApplierOptions::concurrency`]), and the next wave starts once every object of this one is
+/// healthy ([`ApplierOptions::wait`]). Hooks run as real objects: the previous copy is deleted
+/// first, the hook applied and awaited, then deleted as its policy says. Transient failures
+/// are retried ([`RetryPolicy`]).
+///
+/// Safety: before anything is written, every kind is checked to be served (or defined by a CRD
+/// in the plan); before its first write, the applier stores an inventory that includes every
+/// object the plan may create, so an interrupted sync leaves nothing untracked; prune never
+/// deletes an object another ApplySet owns. After the last step it stores the final inventory
+/// with the synced revision. A dry run writes nothing at all.
+#[derive(Debug)]
+pub struct Applier<'t> {
+    target: &'t dyn Target,
+    options: ApplierOptions,
+}
+
+impl<'t> Applier<'t> {
+    /// An applier for `target`.
+    pub fn new(target: &'t dyn Target, options: ApplierOptions) -> Self {
+        Applier { target, options }
+    }
+
+    /// The options.
+    pub fn options(&self) -> &ApplierOptions {
+        &self.options
+    }
+
+    /// Reads the inventory and the live copy of every desired and owned object (concurrently).
+    pub async fn observe(&self, desired: &ManifestSet) -> Result<Observed, TargetError> {
+        let name = &self.options.inventory;
+        let mut inventory = self.target.load_inventory(name).await?.unwrap_or_default();
+        for (object, api_version) in self.target.list_inventory(name).await? {
+            inventory.objects.entry(object).or_insert(api_version);
+        }
+        let labels = self.target.member_labels(name);
+        let stamped = desired.iter().cloned().map(|mut manifest: Manifest| {
+            for (key, value) in &labels {
+                manifest.object.set_label(key, value);
+            }
+            manifest
+        });
+        let desired = ManifestSet::from_manifests(stamped).map_err(|e| {
+            TargetError::new(TargetErrorKind::Invalid, None, "the desired set is invalid").with_source(e)
+        })?;
+        let owned = inventory.objects.keys().filter(|r| !desired.contains(r)).cloned();
+        let refs: Vec<ObjectRef> = desired.iter().map(Manifest::object_ref).chain(owned).collect();
+        let found: Vec<Result<(ObjectRef, Option<Object>), TargetError>> = futures::stream::iter(refs)
+            .map(|object| async move {
+                let live = self.options.retry.run(|| self.target.get(&object), |_, _| {}).await?;
+                Ok((object, live))
+            })
+            .buffer_unordered(self.options.concurrency)
+            .collect()
+            .await;
+        let mut live = BTreeMap::new();
+        for result in found {
+            if let (object, Some(found)) = result? {
+                live.insert(object, found);
+            }
+        }
+        Ok(Observed { desired, live, inventory, live_is_last_applied: self.target.live_is_last_applied() })
+    }
+
+    pub(crate) fn emit(&self, event: Event) {
+        if let Some(sink) = &self.options.events {
+            sink(event);
+        }
+    }
+}
+
+impl Applier<'_> {
+    /// The desired objects as the target would store them: each applied in a dry run (server-side
+    /// dry run on Kubernetes, with defaulting, admission and the merge with other managers'
+    /// fields). `gitops diff --server-side` diffs these against the live objects.
+    pub async fn dry_run_desired(&self, desired: &ManifestSet) -> Result<ManifestSet, TargetError> {
+        let options = crate::target::ApplyOptions::default()
+            .field_manager(self.options.field_manager.clone())
+            .force(self.options.force)
+            .dry_run(true);
+        let options = &options;
+        let results: Vec<Result<Manifest, TargetError>> = futures::stream::iter(desired.iter())
+            .map(|manifest| async move {
+                let applied = self.options.retry.run(|| self.target.apply(&manifest.object, options), |_, _| {}).await;
+                let object = match applied {
+                    Ok(object) => object,
+                    // Its namespace (or CRD) is created by the same sync: compare it as rendered.
+                    Err(error) if error.is_not_found() => manifest.object.clone(),
+                    Err(error) => return Err(error),
+                };
+                Ok(Manifest { object, origin: manifest.origin.clone() })
+            })
+            .buffered(self.options.concurrency)
+            .collect()
+            .await;
+        let manifests = results.into_iter().collect::<Result<Vec<_>, _>>()?;
+        ManifestSet::from_manifests(manifests).map_err(|e| {
+            TargetError::new(TargetErrorKind::Invalid, None, "the dry-run objects do not form a set").with_source(e)
+        })
+    }
+}
