@@ -3,8 +3,11 @@
 
 #[cfg(feature = "kube")]
 mod harness;
+mod hooks;
 #[cfg(feature = "kube")]
 mod kube;
+#[cfg(feature = "kube")]
+mod kubectl;
 #[cfg(feature = "kube")]
 mod sync;
 mod targets;

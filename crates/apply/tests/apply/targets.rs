@@ -228,3 +228,31 @@ async fn transient_errors_are_retried() {
     );
     assert!(events.iter().any(|e| e == "+ ConfigMap/n/c created"), "{events:#?}");
 }
+
+#[tokio::test]
+async fn fail_fast_stops_at_the_failed_wave_and_continue_runs_the_rest() {
+    let text = "apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n---\n\
+        apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\n---\n\
+        apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: n}\n";
+    let set = ManifestSet::from_manifests(parse_manifests(text, "set.yaml", &ReadOptions::default()).expect("valid"))
+        .expect("unique");
+    for fail_fast in [true, false] {
+        // The first apply (the Namespace, alone in the first wave) fails for good.
+        let target = FailingTarget {
+            inner: MemoryTarget::new(),
+            fail_at: 1,
+            kind: TargetErrorKind::Other,
+            applies: AtomicUsize::new(0),
+        };
+        let applier = Applier::new(&target, ApplierOptions::default().inventory("app").fail_fast(fail_fast));
+        let observed = applier.observe(&set).await.expect("observe");
+        let diff = gitops_diff::diff(&observed.desired, &observed.live, &observed.inventory);
+        let plan = plan(&diff, &PlanOptions::default()).expect("plans");
+        assert!(plan.waves().count() >= 2, "the Namespace is a wave of its own");
+        let err = applier.run(&plan, observed).await.expect_err("fails");
+        assert_eq!(err.failures.len(), 1);
+        assert_eq!(err.object.as_ref().map(ToString::to_string).as_deref(), Some("Namespace/n"));
+        let created = err.changes.count(Action::Create);
+        assert_eq!(created, if fail_fast { 0 } else { 2 }, "fail_fast={fail_fast}");
+    }
+}
