@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod cluster;
 mod plan;
 
 /// A Git repository in a temporary folder, driven by the `git` CLI.
