@@ -28,6 +28,16 @@ pub enum ApiError {
     /// 404: the path names no resource this server knows.
     #[error("the server could not find the requested resource")]
     NoResource,
+    /// 403: the request is not allowed, such as a create in a terminating namespace.
+    #[error("{resource} \"{name}\" is forbidden: {message}")]
+    Forbidden {
+        /// The resource, group-qualified.
+        resource: String,
+        /// The object's name.
+        name: String,
+        /// Why.
+        message: String,
+    },
     /// 409: a create found an object of the same name.
     #[error("{resource} \"{name}\" already exists")]
     AlreadyExists {
@@ -93,6 +103,7 @@ impl ApiError {
     pub fn code(&self) -> u16 {
         match self {
             ApiError::NotFound { .. } | ApiError::NoResource => 404,
+            ApiError::Forbidden { .. } => 403,
             ApiError::AlreadyExists { .. } | ApiError::Conflict { .. } | ApiError::ApplyConflict { .. } => 409,
             ApiError::Invalid { .. } => 422,
             ApiError::BadRequest(_) => 400,
@@ -107,6 +118,7 @@ impl ApiError {
     pub fn reason(&self) -> &'static str {
         match self {
             ApiError::NotFound { .. } | ApiError::NoResource => "NotFound",
+            ApiError::Forbidden { .. } => "Forbidden",
             ApiError::AlreadyExists { .. } => "AlreadyExists",
             ApiError::Conflict { .. } | ApiError::ApplyConflict { .. } => "Conflict",
             ApiError::Invalid { .. } => "Invalid",
@@ -129,7 +141,8 @@ impl ApiError {
         match self {
             ApiError::NotFound { resource, name }
             | ApiError::AlreadyExists { resource, name }
-            | ApiError::Conflict { resource, name } => {
+            | ApiError::Conflict { resource, name }
+            | ApiError::Forbidden { resource, name, .. } => {
                 let (kind, group) = resource.split_once('.').unwrap_or((resource.as_str(), ""));
                 details.insert("name".into(), json!(name));
                 if !group.is_empty() {

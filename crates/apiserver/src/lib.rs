@@ -44,23 +44,36 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # CRDs, subresources and deletion
+//!
+//! - Creating a CustomResourceDefinition registers its kind at once (discovery, OpenAPI, the
+//!   schema table that drives ownership) and sets `NamesAccepted` / `Established`; name clashes
+//!   leave it unaccepted; deleting it deletes its objects.
+//! - `/status` and `/scale` follow the API server's reset rules; scale speaks `autoscaling/v1`.
+//! - Deletes honour finalizers, `propagationPolicy` (Background, Foreground, Orphan) through
+//!   `ownerReferences`, and namespaces cascade; the garbage collector runs synchronously.
+//!
 //! # Not yet
 //!
-//! Watch, subresources (`/status`, `/scale`), CRD registration, garbage collection, defaulting,
-//! fault injection and persistence are not implemented; see issue 8.
+//! Watch, server defaulting, status simulation, fault injection and persistence are not
+//! implemented; see issue 8 and docs/apiserver.md.
 
 #![deny(missing_docs)]
 
+mod admission;
 mod clock;
+mod crd;
 mod discovery;
 mod error;
 mod fieldset;
+mod lifecycle;
 mod registry;
 mod request;
 mod selector;
 mod server;
 mod ssa;
 mod store;
+mod subresource;
 mod verbs;
 
 pub use clock::{Clock, ManualClock, SystemClock};

@@ -2,6 +2,8 @@
 
 use gitops_core::schema::{Schema, Scope};
 
+use crate::subresource::ScalePaths;
+
 /// The verbs every built-in resource here supports.
 pub const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
@@ -147,6 +149,20 @@ const BUILTIN: &[Row] = &[
 #[derive(Debug, Clone)]
 pub struct Registry {
     resources: Vec<Resource>,
+    /// The kinds registered by CustomResourceDefinitions.
+    custom: Vec<CustomKind>,
+}
+
+/// A kind a CustomResourceDefinition registered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CustomKind {
+    /// The CRD's name, `<plural>.<group>`.
+    pub(crate) crd: String,
+    pub(crate) group: String,
+    pub(crate) kind: String,
+    pub(crate) plural: String,
+    /// Where the scale subresource reads and writes, when the CRD enables it.
+    pub(crate) scale: Option<ScalePaths>,
 }
 
 impl Registry {
@@ -171,7 +187,33 @@ impl Registry {
                 }
             })
             .collect();
-        Registry { resources }
+        Registry { resources, custom: Vec::new() }
+    }
+
+    /// The CRD-registered kind `group`/`kind`, if any.
+    pub(crate) fn custom_kind(&self, group: &str, kind: &str) -> Option<&CustomKind> {
+        self.custom.iter().find(|custom| custom.group == group && custom.kind == kind)
+    }
+
+    /// What the CRD `crd` registered, if anything.
+    pub(crate) fn custom_of(&self, crd: &str) -> Option<&CustomKind> {
+        self.custom.iter().find(|custom| custom.crd == crd)
+    }
+
+    /// Registers (or re-registers) a CRD's kind, served at `resources` (most preferred version
+    /// first).
+    pub(crate) fn register_custom(&mut self, custom: CustomKind, resources: Vec<Resource>) {
+        self.unregister_custom(&custom.crd);
+        self.resources.extend(resources);
+        self.custom.push(custom);
+    }
+
+    /// Unregisters what the CRD `crd` registered; returns it.
+    pub(crate) fn unregister_custom(&mut self, crd: &str) -> Option<CustomKind> {
+        let at = self.custom.iter().position(|custom| custom.crd == crd)?;
+        let custom = self.custom.remove(at);
+        self.resources.retain(|r| !(r.group == custom.group && r.kind == custom.kind));
+        Some(custom)
     }
 
     /// Every resource, ordered by group (core first) then plural.

@@ -192,12 +192,12 @@ impl ApiServer {
             ["api", version] => read_only(discovery::api_resource_list(registry, "", version)),
             ["apis", group, version] => read_only(discovery::api_resource_list(registry, group, version)),
             ["api", version, rest @ ..] => {
-                let target = resolve(registry, "", version, rest)?;
+                let target = resolve(&state, "", version, rest)?;
                 drop(state);
                 self.resource(method, &target, &query, headers, body)
             }
             ["apis", group, version, rest @ ..] => {
-                let target = resolve(registry, group, version, rest)?;
+                let target = resolve(&state, group, version, rest)?;
                 drop(state);
                 self.resource(method, &target, &query, headers, body)
             }
@@ -220,6 +220,7 @@ impl ApiServer {
         let mut state = self.lock();
         let named = target.name.is_some();
         let reply: Reply = match (method, named) {
+            _ if target.subresource.is_some() => state.subresource(env, method, target, &call)?,
             (&Method::GET, _) if query.flag("watch") => return Err(ApiError::MethodNotAllowed),
             (&Method::GET, true) => state.get(target)?,
             (&Method::GET, false) => state.list(target, query)?,
@@ -227,9 +228,11 @@ impl ApiServer {
             (&Method::PUT, true) => state.replace(env, target, &call)?,
             (&Method::PATCH, true) => state.patch(env, target, &call)?,
             (&Method::DELETE, true) => state.delete(env, target, &call)?,
-            (&Method::DELETE, false) => state.delete_collection(target, &call)?,
+            (&Method::DELETE, false) => state.delete_collection(env, target, &call)?,
             _ => return Err(ApiError::MethodNotAllowed),
         };
+        let written = Target { name: meta_name(&reply.body).or_else(|| target.name.clone()), ..target.clone() };
+        state.after_write(env, method, &written);
         Ok((reply.code, "application/json", reply.body))
     }
 
@@ -315,12 +318,22 @@ where
 }
 
 /// Turns the path after `/api/v1` or `/apis/<g>/<v>` into a target.
-fn resolve(registry: &Registry, group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError> {
+fn resolve(state: &State, group: &str, version: &str, rest: &[&str]) -> Result<Target, ApiError> {
+    let registry = &state.registry;
     let find = |plural: &str| registry.get(group, version, plural).cloned().ok_or(ApiError::NoResource);
     let target = |resource, namespace: Option<&str>, name: Option<&str>| Target {
         resource,
         namespace: namespace.map(str::to_owned),
         name: name.map(str::to_owned),
+        subresource: None,
+        schema: state.schema.clone(),
+    };
+    let with_sub = |target: Target, sub: &str| {
+        if target.resource.has_subresource(sub) {
+            Ok(Target { subresource: Some(sub.to_owned()), ..target })
+        } else {
+            Err(ApiError::NoResource)
+        }
     };
     let namespaced_resource =
         |plural: &str| registry.get(group, version, plural).filter(|r| r.is_namespaced()).cloned();
@@ -330,6 +343,7 @@ fn resolve(registry: &Registry, group: &str, version: &str, rest: &[&str]) -> Re
             match tail {
                 [] => Ok(target(resource, Some(namespace), None)),
                 [name] => Ok(target(resource, Some(namespace), Some(name))),
+                [name, sub] => with_sub(target(resource, Some(namespace), Some(name)), sub),
                 _ => Err(ApiError::NoResource),
             }
         }
@@ -341,8 +355,20 @@ fn resolve(registry: &Registry, group: &str, version: &str, rest: &[&str]) -> Re
             }
             Ok(target(resource, None, Some(name)))
         }
+        [plural, name, sub] => {
+            let resource = find(plural)?;
+            if resource.is_namespaced() {
+                return Err(ApiError::NoResource);
+            }
+            with_sub(target(resource, None, Some(name)), sub)
+        }
         _ => Err(ApiError::NoResource),
     }
+}
+
+/// The `metadata.name` of a reply body, when it is an object (a create names it there).
+fn meta_name(body: &Value) -> Option<String> {
+    body.pointer("/metadata/name").and_then(Value::as_str).map(str::to_owned)
 }
 
 fn respond(code: u16, content_type: &str, body: &Value) -> Response<ResponseBody> {

@@ -26,6 +26,8 @@ pub(crate) struct Writer<'a> {
     pub(crate) api_version: &'a str,
     /// The time stamp for changed entries (RFC 3339).
     pub(crate) now: &'a str,
+    /// The subresource written through (`status`, `scale`), if any: entries are per subresource.
+    pub(crate) subresource: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -141,9 +143,9 @@ pub(crate) fn apply(
 
     let comparison = compare(&live_body, &merged, writer.node);
     let changed = comparison.changed();
-    let me = entries
-        .iter()
-        .position(|e| e.operation == Operation::Apply && e.manager == writer.manager && e.subresource.is_none());
+    let me = entries.iter().position(|e| {
+        e.operation == Operation::Apply && e.manager == writer.manager && e.subresource.as_deref() == writer.subresource
+    });
     let mut conflicts: Vec<(usize, FieldSet)> = Vec::new();
     for (index, entry) in entries.iter().enumerate() {
         if Some(index) != me {
@@ -184,7 +186,7 @@ pub(crate) fn apply(
             operation: Operation::Apply,
             api_version: writer.api_version.to_owned(),
             time: Some(writer.now.to_owned()),
-            subresource: None,
+            subresource: writer.subresource.map(str::to_owned),
             set: applied,
         }),
     }
@@ -208,7 +210,7 @@ pub(crate) fn update(live: Option<&Value>, new: &Value, writer: &Writer<'_>) -> 
         e.operation == Operation::Update
             && e.manager == writer.manager
             && e.api_version == writer.api_version
-            && e.subresource.is_none()
+            && e.subresource.as_deref() == writer.subresource
     });
     for (index, entry) in entries.iter_mut().enumerate() {
         if Some(index) != me {
@@ -222,7 +224,7 @@ pub(crate) fn update(live: Option<&Value>, new: &Value, writer: &Writer<'_>) -> 
             operation: Operation::Update,
             api_version: writer.api_version.to_owned(),
             time: None,
-            subresource: None,
+            subresource: writer.subresource.map(str::to_owned),
             set: FieldSet::default(),
         });
         entries.len() - 1
@@ -394,7 +396,7 @@ mod tests {
 
     fn writer(manager: &str) -> Writer<'_> {
         let node = Schema::builtin().root_or_deduced(&Gvk::new("apps", "v1", "Deployment"));
-        Writer { node, manager, api_version: "apps/v1", now: "2026-01-01T00:00:00Z" }
+        Writer { node, manager, api_version: "apps/v1", now: "2026-01-01T00:00:00Z", subresource: None }
     }
 
     #[test]

@@ -52,6 +52,11 @@ impl Store {
             .map(|(_, value)| value)
     }
 
+    /// Every object with its key, in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Key, &Value)> {
+        self.objects.iter()
+    }
+
     /// Every key in `namespace`, of every resource.
     pub(crate) fn keys_in_namespace(&self, namespace: &str) -> Vec<Key> {
         self.objects.keys().filter(|key| key.namespace == namespace).cloned().collect()

@@ -5,13 +5,16 @@ use gitops_core::patch::{MergeOptions, strategic_merge};
 use gitops_core::schema::{Node, Schema};
 use serde_json::{Map, Value, json};
 
+use crate::admission;
 use crate::clock::{UidSource, rfc3339};
 use crate::error::{ApiError, Cause};
+use crate::lifecycle;
 use crate::registry::{Registry, Resource};
 use crate::request::{NameRule, Query, invalid_name, json_object, json_patch, merge_patch, validate_name, yaml_object};
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::ssa::{self, Writer};
 use crate::store::{Key, Store, meta_str, set_meta, spec_changed};
+use crate::subresource;
 
 /// The namespaces every server starts with.
 pub(crate) const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "kube-public", "kube-system"];
@@ -21,6 +24,8 @@ pub(crate) const SYSTEM_NAMESPACES: [&str; 4] = ["default", "kube-node-lease", "
 pub(crate) struct State {
     pub(crate) store: Store,
     pub(crate) registry: Registry,
+    /// The schema table: built-ins plus the kinds of the registered CRDs.
+    pub(crate) schema: Schema,
 }
 
 /// What a write needs besides the state: the time and the uid source.
@@ -36,6 +41,10 @@ pub(crate) struct Target {
     pub(crate) resource: Resource,
     pub(crate) namespace: Option<String>,
     pub(crate) name: Option<String>,
+    /// `status` or `scale` for a subresource request.
+    pub(crate) subresource: Option<String>,
+    /// The schema table (built-ins plus the registered CRDs).
+    pub(crate) schema: Schema,
 }
 
 /// What the request says besides its path.
@@ -55,44 +64,51 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    fn ok(body: Value) -> Reply {
+    pub(crate) fn ok(body: Value) -> Reply {
         Reply { code: 200, body }
     }
 }
 
 impl Target {
-    fn key(&self, name: &str) -> Key {
+    pub(crate) fn key(&self, name: &str) -> Key {
         Key::new(&self.resource.group, &self.resource.plural, self.namespace.as_deref().unwrap_or(""), name)
     }
 
-    fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         self.name.as_deref().unwrap_or("")
     }
 
-    fn not_found(&self, name: &str) -> ApiError {
+    pub(crate) fn not_found(&self, name: &str) -> ApiError {
         ApiError::NotFound { resource: self.resource.qualified(), name: name.into() }
     }
 
-    fn schema(&self) -> Node<'static> {
-        Schema::builtin().root_or_deduced(&Gvk::new(
+    pub(crate) fn schema(&self) -> Node<'_> {
+        self.schema.root_or_deduced(&Gvk::new(
             self.resource.group.as_str(),
             self.resource.version.as_str(),
             self.resource.kind.as_str(),
         ))
     }
 
-    fn resets_status(&self) -> bool {
-        self.resource.has_subresource("status")
+    /// A writer for this target's kind and subresource.
+    pub(crate) fn writer<'a>(&'a self, manager: &'a str, api_version: &'a str, now: &'a str) -> Writer<'a> {
+        Writer { node: self.schema(), manager, api_version, now, subresource: self.subresource.as_deref() }
     }
 }
 
 impl State {
     pub(crate) fn new(registry: Registry, env: Env<'_>) -> State {
-        let mut state = State { store: Store::default(), registry };
+        let mut state = State { store: Store::default(), registry, schema: Schema::new() };
         for name in SYSTEM_NAMESPACES {
             let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
             if let Some(resource) = state.registry.by_kind("", "Namespace").cloned() {
-                let target = Target { resource, namespace: None, name: Some(name.into()) };
+                let target = Target {
+                    resource,
+                    namespace: None,
+                    name: Some(name.into()),
+                    subresource: None,
+                    schema: state.schema.clone(),
+                };
                 state.commit_create(env, &target, object, false);
             }
         }
@@ -103,13 +119,19 @@ impl State {
         self.store.len()
     }
 
-    fn require_namespace(&self, target: &Target) -> Result<(), ApiError> {
+    pub(crate) fn require_namespace(&self, target: &Target) -> Result<(), ApiError> {
         match target.namespace.as_deref() {
             Some(namespace) if target.resource.is_namespaced() => {
-                if self.store.get(&Key::new("", "namespaces", "", namespace)).is_some() {
-                    Ok(())
-                } else {
-                    Err(ApiError::NotFound { resource: "namespaces".into(), name: namespace.into() })
+                match self.store.get(&Key::new("", "namespaces", "", namespace)) {
+                    Some(ns) if meta_str(ns, "deletionTimestamp").is_some() => Err(ApiError::Forbidden {
+                        resource: target.resource.qualified(),
+                        name: target.name().into(),
+                        message: format!(
+                            "unable to create new content in namespace {namespace} because it is being terminated"
+                        ),
+                    }),
+                    Some(_) => Ok(()),
+                    None => Err(ApiError::NotFound { resource: "namespaces".into(), name: namespace.into() }),
                 }
             }
             _ => Ok(()),
@@ -193,15 +215,13 @@ impl State {
         if self.store.get(&key).is_some() {
             return Err(ApiError::AlreadyExists { resource: target.resource.qualified(), name });
         }
-        if target.resets_status()
-            && let Some(map) = object.as_object_mut()
-        {
-            map.remove("status");
-        }
+        subresource::reset_applied(target, &mut object);
         let now = rfc3339(env.now);
         let api_version = target.resource.api_version();
-        let writer = Writer { node: target.schema(), manager: &manager(call), api_version: &api_version, now: &now };
+        let manager = manager(call);
+        let writer = target.writer(&manager, &api_version, &now);
         let object = ssa::update(None, &object, &writer).unwrap_or(object);
+        admission::admit(target, &object)?;
         let object = self.commit_create(env, &Target { name: Some(name), ..target.clone() }, object, dry_run);
         Ok(Reply { code: 201, body: object })
     }
@@ -283,118 +303,39 @@ impl State {
         check_type(&mut config, &target.resource, "apply")?;
         check_namespace(&mut config, target)?;
         check_name(&config, target)?;
-        if target.resets_status()
-            && let Some(map) = config.as_object_mut()
-        {
-            map.remove("status");
-        }
+        subresource::reset_applied(target, &mut config);
         let now = rfc3339(env.now);
         let api_version = target.resource.api_version();
-        let writer = Writer { node: target.schema(), manager, api_version: &api_version, now: &now };
+        let writer = target.writer(manager, &api_version, &now);
         let name = target.name().to_owned();
         match self.store.get(&target.key(&name)).cloned() {
             None => {
                 validate(&target.resource, &name)?;
                 self.require_namespace(target)?;
                 let object = ssa::apply(None, &config, &writer, force)?.unwrap_or(config);
+                admission::admit(target, &object)?;
                 Ok(Reply { code: 201, body: self.commit_create(env, target, object, dry_run) })
             }
             Some(live) => {
                 precondition(&config, &live, target)?;
                 match ssa::apply(Some(&live), &config, &writer, force)? {
                     None => Ok(Reply::ok(live)),
-                    Some(object) => Ok(Reply::ok(self.commit_update(target, &live, object, dry_run))),
+                    Some(object) => {
+                        admission::admit(target, &object)?;
+                        Ok(Reply::ok(self.commit_update(target, &live, object, dry_run)))
+                    }
                 }
             }
         }
     }
 
-    pub(crate) fn delete(&mut self, env: Env<'_>, target: &Target, call: &Call<'_>) -> Result<Reply, ApiError> {
-        let options = if call.body.is_empty() { json!({}) } else { json_object(call.body)? };
-        let dry_run = call.query.dry_run()?
-            || options.get("dryRun").and_then(Value::as_array).is_some_and(|v| v.iter().any(|x| x == "All"));
-        let live = self.live(target)?;
-        if let Some(uid) = options.pointer("/preconditions/uid").and_then(Value::as_str)
-            && meta_str(&live, "uid") != Some(uid)
-        {
-            return Err(ApiError::Conflict { resource: target.resource.qualified(), name: target.name().into() });
-        }
-        if let Some(rv) = options.pointer("/preconditions/resourceVersion").and_then(Value::as_str)
-            && meta_str(&live, "resourceVersion") != Some(rv)
-        {
-            return Err(ApiError::Conflict { resource: target.resource.qualified(), name: target.name().into() });
-        }
-        let key = target.key(target.name());
-        let finalizers = live.pointer("/metadata/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
-        let is_namespace = target.resource.group.is_empty() && target.resource.plural == "namespaces";
-        if finalizers && !is_namespace {
-            let mut object = live.clone();
-            if meta_str(&object, "deletionTimestamp").is_none() {
-                set_meta(&mut object, "deletionTimestamp", json!(rfc3339(env.now)));
-                set_meta(&mut object, "deletionGracePeriodSeconds", json!(0));
-                object = self.commit_update(target, &live, object, dry_run);
-            }
-            return Ok(Reply::ok(object));
-        }
-        if !dry_run {
-            if is_namespace {
-                for contained in self.store.keys_in_namespace(target.name()) {
-                    self.store.remove(&contained);
-                }
-            }
-            self.store.remove(&key);
-            self.store.next_revision();
-        }
-        if is_namespace || (target.resource.group.is_empty() && target.resource.plural == "pods") {
-            let mut object = live;
-            if is_namespace {
-                set_meta(&mut object, "deletionTimestamp", json!(rfc3339(env.now)));
-                object["status"] = json!({"phase": "Terminating"});
-            }
-            return Ok(Reply::ok(object));
-        }
-        let mut details = Map::new();
-        details.insert("name".into(), json!(target.name()));
-        if !target.resource.group.is_empty() {
-            details.insert("group".into(), json!(target.resource.group));
-        }
-        details.insert("kind".into(), json!(target.resource.plural));
-        details.insert("uid".into(), json!(meta_str(&live, "uid").unwrap_or("")));
-        Ok(Reply::ok(
-            json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}),
-        ))
-    }
-
-    pub(crate) fn delete_collection(&mut self, target: &Target, call: &Call<'_>) -> Result<Reply, ApiError> {
-        let dry_run = call.query.dry_run()?;
-        let Reply { body: list, .. } = self.list(target, call.query)?;
-        let items = list.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-        if !dry_run {
-            for item in &items {
-                let key = Key::new(
-                    &target.resource.group,
-                    &target.resource.plural,
-                    meta_str(item, "namespace").unwrap_or(""),
-                    meta_str(item, "name").unwrap_or(""),
-                );
-                self.store.remove(&key);
-            }
-            if !items.is_empty() {
-                self.store.next_revision();
-            }
-        }
-        let mut body = list;
-        body["metadata"] = json!({"resourceVersion": self.store.revision().to_string()});
-        Ok(Reply::ok(body))
-    }
-
-    fn live(&self, target: &Target) -> Result<Value, ApiError> {
+    pub(crate) fn live(&self, target: &Target) -> Result<Value, ApiError> {
         let name = target.name();
         self.store.get(&target.key(name)).cloned().ok_or_else(|| target.not_found(name))
     }
 
     /// A non-apply write of `object` over `live`: preconditions, status reset, ownership, commit.
-    fn write_update(
+    pub(crate) fn write_update(
         &mut self,
         env: Env<'_>,
         target: &Target,
@@ -421,26 +362,22 @@ impl State {
                 }
             }
         }
-        if target.resets_status()
-            && let Some(map) = object.as_object_mut()
-        {
-            match live.get("status") {
-                Some(status) => map.insert("status".into(), status.clone()),
-                None => map.remove("status"),
-            };
-        }
+        subresource::reset_updated(target, live, &mut object);
         let now = rfc3339(env.now);
         let api_version = target.resource.api_version();
-        let writer = Writer { node: target.schema(), manager, api_version: &api_version, now: &now };
+        let writer = target.writer(manager, &api_version, &now);
         let object = normalize(object);
         match ssa::update(Some(live), &object, &writer) {
             None => Ok(Reply::ok(live.clone())),
-            Some(object) => Ok(Reply::ok(self.commit_update(target, live, object, dry_run))),
+            Some(object) => {
+                admission::admit(target, &object)?;
+                Ok(Reply::ok(self.commit_update(target, live, object, dry_run)))
+            }
         }
     }
 
     /// Stamps a new object and stores it unless `dry_run`; a dry run gets no resourceVersion.
-    fn commit_create(&mut self, env: Env<'_>, target: &Target, mut object: Value, dry_run: bool) -> Value {
+    pub(crate) fn commit_create(&mut self, env: Env<'_>, target: &Target, mut object: Value, dry_run: bool) -> Value {
         let name = meta_str(&object, "name").unwrap_or(target.name()).to_owned();
         set_meta(&mut object, "uid", json!(env.uids.next()));
         set_meta(&mut object, "creationTimestamp", json!(rfc3339(env.now)));
@@ -472,7 +409,7 @@ impl State {
     }
 
     /// Stores a changed object unless `dry_run` (which keeps the live resourceVersion).
-    fn commit_update(&mut self, target: &Target, live: &Value, mut object: Value, dry_run: bool) -> Value {
+    pub(crate) fn commit_update(&mut self, target: &Target, live: &Value, mut object: Value, dry_run: bool) -> Value {
         let generation = live.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
         let generation = if spec_changed(live, &object) { generation + 1 } else { generation };
         set_meta(&mut object, "generation", json!(generation));
@@ -483,9 +420,7 @@ impl State {
         set_meta(&mut object, "resourceVersion", json!(revision.to_string()));
         let object = normalize(object);
         let key = target.key(target.name());
-        let finalized = meta_str(&object, "deletionTimestamp").is_some()
-            && object.pointer("/metadata/finalizers").and_then(Value::as_array).is_none_or(Vec::is_empty);
-        if finalized {
+        if lifecycle::is_finalized(&key, &object) {
             self.store.remove(&key);
         } else {
             self.store.put(key, object.clone());
@@ -504,7 +439,7 @@ fn decode_body(call: &Call<'_>) -> Result<Value, ApiError> {
 }
 
 /// The manager of a non-apply write: `fieldManager`, else the User-Agent's program name.
-fn manager(call: &Call<'_>) -> String {
+pub(crate) fn manager(call: &Call<'_>) -> String {
     if let Some(manager) = call.query.get("fieldManager") {
         manager.to_owned()
     } else {
@@ -587,7 +522,7 @@ fn check_name(object: &Value, target: &Target) -> Result<(), ApiError> {
 }
 
 /// The optimistic lock: a `metadata.resourceVersion` in the body must match the live one.
-fn precondition(object: &Value, live: &Value, target: &Target) -> Result<(), ApiError> {
+pub(crate) fn precondition(object: &Value, live: &Value, target: &Target) -> Result<(), ApiError> {
     match meta_str(object, "resourceVersion") {
         Some(rv) if Some(rv) != meta_str(live, "resourceVersion") => {
             Err(ApiError::Conflict { resource: target.resource.qualified(), name: target.name().into() })

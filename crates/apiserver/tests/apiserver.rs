@@ -2,9 +2,15 @@
 
 #[path = "apiserver/common.rs"]
 mod common;
+#[path = "apiserver/crds.rs"]
+mod crds;
+#[path = "apiserver/deletion.rs"]
+mod deletion;
 #[path = "apiserver/http_verbs.rs"]
 mod http_verbs;
 #[path = "apiserver/kubectl.rs"]
 mod kubectl;
 #[path = "apiserver/ssa_table.rs"]
 mod ssa_table;
+#[path = "apiserver/subresources.rs"]
+mod subresources;

@@ -42,6 +42,10 @@ pub(crate) fn get(server: &ApiServer, path: &str) -> Reply {
     send(server, "GET", path, "", "")
 }
 
+pub(crate) fn merge_patch(server: &ApiServer, path: &str, body: &str) -> Reply {
+    send(server, "PATCH", path, "application/merge-patch+json", body)
+}
+
 pub(crate) fn apply(server: &ApiServer, path: &str, query: &str, body: &Value) -> Reply {
     send(server, "PATCH", &format!("{path}?{query}"), "application/apply-patch+yaml", &body.to_string())
 }
