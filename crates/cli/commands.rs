@@ -139,7 +139,11 @@ async fn sync(
 
 /// Serves the embedded API server until the process is stopped.
 async fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let server = ApiServer::new(ApiServerOptions::default());
+    let server = match &args.state {
+        Some(dir) => ApiServer::open(dir, ApiServerOptions::default())
+            .with_context(|| format!("cannot open the cluster state in {}", dir.display()))?,
+        None => ApiServer::new(ApiServerOptions::default()),
+    };
     let handle = server.listen(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     if let Some(path) = &args.kubeconfig {
         write_kubeconfig(path, &handle.url()).with_context(|| format!("cannot write {}", path.display()))?;

@@ -259,4 +259,7 @@ pub(crate) struct ServeArgs {
     /// Write a kubeconfig that points at the server to FILE.
     #[arg(long, value_name = "FILE")]
     pub(crate) kubeconfig: Option<PathBuf>,
+    /// Keep the objects in DIR, so that they survive restarts (in memory only when absent).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) state: Option<PathBuf>,
 }

@@ -331,3 +331,64 @@ fn diff_formats_show_values_and_mask_secrets() {
     assert_eq!(patches[1]["object"]["kind"], "Secret");
     assert_eq!(patches[1]["patch"][0]["value"], "<masked-2>");
 }
+
+/// Sends one HTTP/1.1 request to `addr` and returns the status line and body.
+fn http(addr: &str, method: &str, path: &str, content_type: &str, body: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("a connection");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).expect("a read timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("a request is sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("a response");
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    (head.lines().next().unwrap_or("").to_owned(), body.to_owned())
+}
+
+/// `gitops cluster serve --state DIR` until its kubeconfig appears; returns the child and address.
+fn serve_cluster(state: &Path, kubeconfig: &Path) -> (std::process::Child, String) {
+    let _ = std::fs::remove_file(kubeconfig);
+    let child = Command::new(env!("CARGO_BIN_EXE_gitops"))
+        .args(["cluster", "serve", "--listen", "127.0.0.1:0", "--state"])
+        .arg(state)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("gitops cluster serve starts");
+    for _ in 0..200 {
+        if let Ok(text) = std::fs::read_to_string(kubeconfig)
+            && let Some(line) = text.lines().find(|l| l.trim_start().starts_with("server: http://"))
+        {
+            let addr = line.trim_start().trim_start_matches("server: http://").to_owned();
+            return (child, addr);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("gitops cluster serve wrote no kubeconfig");
+}
+
+#[test]
+fn cluster_serve_keeps_its_state_across_restarts() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (state, kubeconfig) = (dir.path().join("state"), dir.path().join("kubeconfig"));
+    let path = "/api/v1/namespaces/default/configmaps/kept";
+    let (mut child, addr) = serve_cluster(&state, &kubeconfig);
+    let body = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"kept"},"data":{"a":"1"}}"#;
+    let (status, _) = http(&addr, "PATCH", &format!("{path}?fieldManager=e2e"), "application/apply-patch+yaml", body);
+    child.kill().expect("the server stops");
+    let _ = child.wait();
+    assert!(status.starts_with("HTTP/1.1 201"), "{status}");
+
+    let (mut child, addr) = serve_cluster(&state, &kubeconfig);
+    let (status, body) = http(&addr, "GET", path, "application/json", "");
+    child.kill().expect("the server stops");
+    let _ = child.wait();
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    let object: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(object["data"]["a"], "1");
+}

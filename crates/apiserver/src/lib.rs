@@ -53,20 +53,32 @@
 //! - Deletes honour finalizers, `propagationPolicy` (Background, Foreground, Orphan) through
 //!   `ownerReferences`, and namespaces cascade; the garbage collector runs synchronously.
 //!
+//! # Persistence, faults and the request log
+//!
+//! [`ApiServer::open`] keeps the objects in a state directory (a snapshot plus an append-only,
+//! checksummed log; a torn tail after a crash is cut off and the last good state served).
+//! [`ApiServer::inject`] adds a [`Fault`] — an error answer, latency, or a dropped connection —
+//! and [`ApiServer::requests`] returns the [`RequestRecord`] log, so a test can count writes.
+//! docs/apiserver.md describes the formats.
+//!
 //! # Not yet
 //!
-//! Watch, server defaulting, status simulation, fault injection and persistence are not
-//! implemented; see issue 8 and docs/apiserver.md.
+//! Watch, server defaulting and status simulation are not implemented; see issue 8 and
+//! docs/apiserver.md.
 
 #![deny(missing_docs)]
 
 mod admission;
+mod body;
 mod clock;
+mod control;
 mod crd;
 mod discovery;
 mod error;
+mod faults;
 mod fieldset;
 mod lifecycle;
+mod persist;
 mod registry;
 mod request;
 mod selector;
@@ -75,9 +87,15 @@ mod ssa;
 mod store;
 mod subresource;
 mod verbs;
+mod watch;
+
+pub use body::ResponseBody;
+pub use control::Dropped;
+pub use faults::{Fault, FaultAction, RequestRecord};
+pub use persist::{Recovery, StateError};
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ApiError, Cause};
 pub use registry::{Registry, Resource, VERBS};
 pub use selector::{FieldSelector, LabelSelector};
-pub use server::{ApiServer, ApiServerOptions, ResponseBody, ServerHandle, write_kubeconfig};
+pub use server::{ApiServer, ApiServerOptions, ServerHandle, write_kubeconfig};

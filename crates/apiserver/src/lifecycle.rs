@@ -142,7 +142,7 @@ impl State {
     pub(crate) fn remove_object(&mut self, key: &Key) -> Option<Value> {
         let removed = self.store.remove(key)?;
         self.store.next_revision();
-        Some(removed)
+        Some(Value::clone(&removed))
     }
 
     /// DELETE on one object.
@@ -236,7 +236,7 @@ impl State {
     }
 
     /// The target of the object at `key`, at the resource's first served version.
-    fn target_of(&self, key: &Key) -> Option<Target> {
+    pub(crate) fn target_of(&self, key: &Key) -> Option<Target> {
         let resource =
             self.registry.resources().iter().find(|r| r.group == key.group && r.plural == key.resource)?.clone();
         Some(Target {

@@ -6,6 +6,7 @@ use gitops_core::yaml::{self, ReadOptions};
 use serde_json::{Map, Value};
 
 use crate::error::{ApiError, Cause};
+use crate::selector::{FieldSelector, LabelSelector};
 
 /// The decoded query string. Empty pairs (`?&a=b`, a trailing `?`) are ignored.
 #[derive(Debug, Default)]
@@ -40,6 +41,17 @@ impl Query {
 
     pub(crate) fn flag(&self, key: &str) -> bool {
         self.get(key) == Some("true")
+    }
+
+    /// The `labelSelector` and `fieldSelector`, parsed; a bad one is a 400.
+    pub(crate) fn selectors(&self) -> Result<(Option<LabelSelector>, Option<FieldSelector>), ApiError> {
+        let labels = self
+            .get("labelSelector")
+            .map(LabelSelector::parse)
+            .transpose()
+            .map_err(|e| ApiError::BadRequest(e.message))?;
+        let fields = self.get("fieldSelector").map(FieldSelector::parse).transpose().map_err(ApiError::BadRequest)?;
+        Ok((labels, fields))
     }
 }
 

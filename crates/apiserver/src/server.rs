@@ -1,28 +1,33 @@
 //! The server: options, routing, the in-process tower `Service`, the TCP listener and the
 //! kubeconfig writer.
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Body;
 use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+use crate::body::ResponseBody;
 use crate::clock::{Clock, ManualClock, SystemClock, UidSource};
+use crate::control::{Dropped, Side};
 use crate::discovery;
 use crate::error::ApiError;
+use crate::faults::{FaultAction, Faults, RequestLog, RequestRecord, injected_status};
+use crate::persist::Recovery;
 use crate::registry::Registry;
 use crate::request::Query;
 use crate::verbs::{Call, Env, Reply, State, Target};
+use crate::watch::{Hub, WatchRequest, WatchSettings};
 
 /// How an [`ApiServer`] behaves.
 #[derive(Debug, Clone)]
@@ -34,11 +39,33 @@ pub struct ApiServerOptions {
     pub sequential_uids: bool,
     /// The largest request body accepted; larger ones get a 413. The API server's is 3 MiB.
     pub max_body_bytes: usize,
+    /// How many events the watch history keeps; a watch from an older resourceVersion gets
+    /// `410 Expired`.
+    pub watch_history: usize,
+    /// How often a watch that allows bookmarks gets a `BOOKMARK` event.
+    pub bookmark_interval: Duration,
+    /// How long a watch without `timeoutSeconds` lasts (the API server picks 30 to 60 minutes).
+    pub watch_timeout: Duration,
+    /// Whether a persistent server ([`ApiServer::open`]) flushes every write to disk before
+    /// answering. Off trades durability across power loss for speed; a crash of the process
+    /// alone still loses nothing.
+    pub fsync: bool,
+    /// How many requests the request log keeps (0 turns it off).
+    pub request_log: usize,
 }
 
 impl Default for ApiServerOptions {
     fn default() -> Self {
-        ApiServerOptions { clock: Arc::new(SystemClock), sequential_uids: false, max_body_bytes: 3 * 1024 * 1024 }
+        ApiServerOptions {
+            clock: Arc::new(SystemClock),
+            sequential_uids: false,
+            max_body_bytes: 3 * 1024 * 1024,
+            watch_history: 1000,
+            bookmark_interval: Duration::from_secs(60),
+            watch_timeout: Duration::from_secs(1800),
+            fsync: true,
+            request_log: 10_000,
+        }
     }
 }
 
@@ -75,13 +102,53 @@ impl ApiServerOptions {
         self.max_body_bytes = bytes;
         self
     }
+
+    /// Keep `events` events of watch history (at least 0; 0 makes every resumed watch expire).
+    #[must_use]
+    pub fn watch_history(mut self, events: usize) -> Self {
+        self.watch_history = events;
+        self
+    }
+
+    /// Send watch bookmarks this often.
+    #[must_use]
+    pub fn bookmark_interval(mut self, every: Duration) -> Self {
+        self.bookmark_interval = every;
+        self
+    }
+
+    /// End watches without `timeoutSeconds` after this long.
+    #[must_use]
+    pub fn watch_timeout(mut self, after: Duration) -> Self {
+        self.watch_timeout = after;
+        self
+    }
+
+    /// Flush every write to disk before answering (the default), or not.
+    #[must_use]
+    pub fn fsync(mut self, yes: bool) -> Self {
+        self.fsync = yes;
+        self
+    }
+
+    /// Keep the last `requests` requests in the request log (0 turns it off).
+    #[must_use]
+    pub fn request_log(mut self, requests: usize) -> Self {
+        self.request_log = requests;
+        self
+    }
 }
 
 #[derive(Debug)]
-struct Inner {
-    state: Mutex<State>,
-    options: ApiServerOptions,
-    uids: UidSource,
+pub(crate) struct Inner {
+    /// Lock order: `state`, then `side`.
+    pub(crate) state: Mutex<State>,
+    pub(crate) side: Mutex<Side>,
+    pub(crate) faults: Mutex<Faults>,
+    pub(crate) log: Mutex<RequestLog>,
+    pub(crate) options: ApiServerOptions,
+    pub(crate) uids: UidSource,
+    pub(crate) recovery: Option<Recovery>,
 }
 
 /// An in-memory Kubernetes API server. Cloning gives another handle on the same objects.
@@ -90,11 +157,18 @@ struct Inner {
 /// without a socket, and [`ApiServer::serve`] puts it on a TCP listener for kubectl.
 #[derive(Debug, Clone)]
 pub struct ApiServer {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-/// The response body type.
-pub type ResponseBody = Full<Bytes>;
+/// What a route answers: a JSON document (and whether the request wrote), or a stream.
+enum Answer {
+    Json { code: u16, content_type: &'static str, body: Value, wrote: bool },
+    Stream(ResponseBody),
+}
+
+fn json_answer(code: u16, content_type: &'static str, body: Value) -> Answer {
+    Answer::Json { code, content_type, body, wrote: false }
+}
 
 impl Default for ApiServer {
     fn default() -> Self {
@@ -106,9 +180,39 @@ impl ApiServer {
     /// A server with the built-in resources and the system namespaces.
     pub fn new(options: ApiServerOptions) -> ApiServer {
         let uids = UidSource::new(options.sequential_uids);
-        let env = Env { now: options.clock.now(), uids: &uids };
-        let state = State::new(Registry::builtin(), env);
-        ApiServer { inner: Arc::new(Inner { state: Mutex::new(state), options, uids }) }
+        let state = ApiServer::initial_state(&options, &uids);
+        ApiServer::assemble(state, None, None, options, uids)
+    }
+
+    /// The state a new server starts from: the built-in resources and the system namespaces.
+    pub(crate) fn initial_state(options: &ApiServerOptions, uids: &UidSource) -> State {
+        let env = Env { now: options.clock.now(), uids };
+        let mut state = State::new(Registry::builtin(), env);
+        // The system namespaces are where history starts, not events in it.
+        drop(state.store.take_changes());
+        state
+    }
+
+    pub(crate) fn assemble(
+        state: State,
+        durable: Option<crate::persist::Durable>,
+        recovery: Option<Recovery>,
+        options: ApiServerOptions,
+        uids: UidSource,
+    ) -> ApiServer {
+        let side = Side { durable, hub: Hub::new(options.watch_history, state.store.revision()) };
+        let log = RequestLog::new(options.request_log);
+        ApiServer {
+            inner: Arc::new(Inner {
+                state: Mutex::new(state),
+                side: Mutex::new(side),
+                faults: Mutex::new(Faults::default()),
+                log: Mutex::new(log),
+                options,
+                uids,
+                recovery,
+            }),
+        }
     }
 
     /// How many objects are stored (the system namespaces included).
@@ -116,54 +220,104 @@ impl ApiServer {
         self.lock().object_count()
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock cannot leave a half-written object: every write
         // replaces whole values, so the state is usable after a poisoning.
         self.inner.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Answers one request whose body has been read.
+    /// Answers one request whose body has been read. Faults are not applied here, and the
+    /// request is not logged; a watch needs a Tokio runtime to stream on.
     pub fn handle(&self, request: Request<Bytes>) -> Response<ResponseBody> {
+        self.handle_logged(request).0
+    }
+
+    fn handle_logged(&self, request: Request<Bytes>) -> (Response<ResponseBody>, bool) {
         let (parts, body) = request.into_parts();
         match self.route(&parts.method, &parts.uri, &parts.headers, &body) {
-            Ok((code, content_type, body)) => respond(code, content_type, &body),
-            Err(error) => respond(error.code(), "application/json", &error.status()),
+            Ok(Answer::Json { code, content_type, body, wrote }) => (respond(code, content_type, &body), wrote),
+            Ok(Answer::Stream(body)) => (stream_response(body), false),
+            Err(error) => (respond(error.code(), "application/json", &error.status()), false),
         }
     }
 
-    /// Reads the body within the cap, then answers.
+    /// Reads the body within the cap, then answers. Injected faults apply and the request is
+    /// logged; a fault that drops the connection answers `503 ServiceUnavailable` here, since
+    /// there is no connection to drop (the tower `Service` and the TCP server do drop).
     pub async fn call<B>(&self, request: Request<B>) -> Response<ResponseBody>
     where
         B: Body,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let cap = self.inner.options.max_body_bytes;
+        if let Ok(response) = self.try_call(request).await {
+            response
+        } else {
+            let (status, _) = injected_status(503);
+            respond(503, "application/json", &status)
+        }
+    }
+
+    /// Like [`ApiServer::call`], but a fault that drops the connection is an error.
+    pub async fn try_call<B>(&self, request: Request<B>) -> Result<Response<ResponseBody>, Dropped>
+    where
+        B: Body,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let (parts, body) = request.into_parts();
-        match Limited::new(body, cap).collect().await {
-            Ok(collected) => self.handle(Request::from_parts(parts, collected.to_bytes())),
+        let mut record = RequestRecord {
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().unwrap_or("").to_owned(),
+            status: 0,
+            wrote: false,
+            faulted: false,
+        };
+        let actions = self.faults().actions(&record.method, &record.path);
+        for action in actions {
+            match action {
+                FaultAction::Delay(duration) => tokio::time::sleep(duration).await,
+                FaultAction::Respond(code) => {
+                    let (status, _) = injected_status(code);
+                    let mut response = respond(code, "application/json", &status);
+                    if code == 429 {
+                        response.headers_mut().insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+                    }
+                    record.status = code;
+                    record.faulted = true;
+                    self.log_request(record);
+                    return Ok(response);
+                }
+                FaultAction::Drop => {
+                    record.faulted = true;
+                    self.log_request(record);
+                    return Err(Dropped);
+                }
+            }
+        }
+        let cap = self.inner.options.max_body_bytes;
+        let (response, wrote) = match Limited::new(body, cap).collect().await {
+            Ok(collected) => self.handle_logged(Request::from_parts(parts, collected.to_bytes())),
             Err(error) => {
                 let error = if error.is::<http_body_util::LengthLimitError>() {
                     ApiError::TooLarge(cap)
                 } else {
                     ApiError::BadRequest(format!("reading the request body: {error}"))
                 };
-                respond(error.code(), "application/json", &error.status())
+                (respond(error.code(), "application/json", &error.status()), false)
             }
-        }
+        };
+        record.status = response.status().as_u16();
+        record.wrote = wrote;
+        self.log_request(record);
+        Ok(response)
     }
 
-    fn route(
-        &self,
-        method: &Method,
-        uri: &http::Uri,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> Result<(u16, &'static str, Value), ApiError> {
+    fn route(&self, method: &Method, uri: &http::Uri, headers: &HeaderMap, body: &[u8]) -> Result<Answer, ApiError> {
         let segments: Vec<&str> = uri.path().split('/').filter(|s| !s.is_empty()).collect();
         let query = Query::parse(uri.query());
         let header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
         let accept = header(header::ACCEPT);
-        let json = |value: Value| Ok((200, "application/json", value));
+        let json = |value: Value| Ok(json_answer(200, "application/json", value));
         let state = self.lock();
         let registry = &state.registry;
         let read_only = |found: Option<Value>| match (method, found) {
@@ -179,7 +333,9 @@ impl ApiServer {
                     return Err(ApiError::MethodNotAllowed);
                 }
                 match discovery::aggregated_accept(accept) {
-                    Some(content_type) => Ok((200, content_type, discovery::aggregated(registry, core, content_type))),
+                    Some(content_type) => {
+                        Ok(json_answer(200, content_type, discovery::aggregated(registry, core, content_type)))
+                    }
                     None if core => json(discovery::api_versions()),
                     None => json(discovery::api_group_list(registry)),
                 }
@@ -212,28 +368,50 @@ impl ApiServer {
         query: &Query,
         headers: &HeaderMap,
         body: &[u8],
-    ) -> Result<(u16, &'static str, Value), ApiError> {
+    ) -> Result<Answer, ApiError> {
         let header = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
         let call =
             Call { query, content_type: header(header::CONTENT_TYPE), user_agent: header(header::USER_AGENT), body };
         let env = Env { now: self.inner.options.clock.now(), uids: &self.inner.uids };
         let mut state = self.lock();
         let named = target.name.is_some();
-        let reply: Reply = match (method, named) {
-            _ if target.subresource.is_some() => state.subresource(env, method, target, &call)?,
-            (&Method::GET, _) if query.flag("watch") => return Err(ApiError::MethodNotAllowed),
-            (&Method::GET, true) => state.get(target)?,
-            (&Method::GET, false) => state.list(target, query)?,
-            (&Method::POST, false) => state.create(env, target, &call)?,
-            (&Method::PUT, true) => state.replace(env, target, &call)?,
-            (&Method::PATCH, true) => state.patch(env, target, &call)?,
-            (&Method::DELETE, true) => state.delete(env, target, &call)?,
-            (&Method::DELETE, false) => state.delete_collection(env, target, &call)?,
+        let reply: Result<Reply, ApiError> = match (method, named) {
+            _ if target.subresource.is_some() => state.subresource(env, method, target, &call),
+            (&Method::GET, false) if query.flag("watch") => return self.watch(&state, target, query),
+            (&Method::GET, true) if query.flag("watch") => return Err(ApiError::MethodNotAllowed),
+            (&Method::GET, true) => state.get(target),
+            (&Method::GET, false) => state.list(target, query),
+            (&Method::POST, false) => state.create(env, target, &call),
+            (&Method::PUT, true) => state.replace(env, target, &call),
+            (&Method::PATCH, true) => state.patch(env, target, &call),
+            (&Method::DELETE, true) => state.delete(env, target, &call),
+            (&Method::DELETE, false) => state.delete_collection(env, target, &call),
             _ => return Err(ApiError::MethodNotAllowed),
         };
-        let written = Target { name: meta_name(&reply.body).or_else(|| target.name.clone()), ..target.clone() };
-        state.after_write(env, method, &written);
-        Ok((reply.code, "application/json", reply.body))
+        if let Ok(reply) = &reply {
+            let written = Target { name: meta_name(&reply.body).or_else(|| target.name.clone()), ..target.clone() };
+            state.after_write(env, method, &written);
+        }
+        let wrote = self.commit(&mut state, reply.is_ok())?;
+        let reply = reply?;
+        Ok(Answer::Json { code: reply.code, content_type: "application/json", body: reply.body, wrote })
+    }
+
+    fn watch(&self, state: &State, target: &Target, query: &Query) -> Result<Answer, ApiError> {
+        let resource = &target.resource;
+        let request = WatchRequest::parse(
+            query,
+            (&resource.group, &resource.plural),
+            target.namespace.as_deref(),
+            &resource.kind,
+            &resource.api_version(),
+        )?;
+        let settings = WatchSettings {
+            bookmark_interval: self.inner.options.bookmark_interval,
+            default_timeout: self.inner.options.watch_timeout,
+        };
+        let side = self.side();
+        Ok(Answer::Stream(request.start(&state.store, &side.hub, settings)?))
     }
 
     /// Serves on `listener` until the returned handle is dropped or shut down.
@@ -247,7 +425,8 @@ impl ApiServer {
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
                         let server = server.clone();
-                        async move { Ok::<_, Infallible>(server.call(request).await) }
+                        // An error makes hyper close the connection without a response.
+                        async move { server.try_call(request).await }
                     });
                     let io = hyper_util::rt::TokioIo::new(stream);
                     // A client closing its connection early is not the server's problem.
@@ -304,16 +483,16 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     type Response = Response<ResponseBody>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+    type Error = Dropped;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Dropped>> + Send>>;
 
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Dropped>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let server = self.clone();
-        Box::pin(async move { Ok(ApiServer::call(&server, request).await) })
+        Box::pin(async move { server.try_call(request).await })
     }
 }
 
@@ -373,11 +552,18 @@ fn meta_name(body: &Value) -> Option<String> {
 
 fn respond(code: u16, content_type: &str, body: &Value) -> Response<ResponseBody> {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let mut response = Response::new(Full::new(Bytes::from(bytes)));
+    let mut response = Response::new(ResponseBody::whole(bytes));
     *response.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(value) = http::HeaderValue::from_str(content_type) {
         response.headers_mut().insert(header::CONTENT_TYPE, value);
     }
+    response
+}
+
+fn stream_response(body: ResponseBody) -> Response<ResponseBody> {
+    let mut response = Response::new(body);
+    response.headers_mut().insert(header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    response.headers_mut().insert(header::CACHE_CONTROL, http::HeaderValue::from_static("no-cache, private"));
     response
 }
 

@@ -1,7 +1,11 @@
 //! The object store: objects by (group, resource, namespace, name), one global resourceVersion.
+//!
+//! Every `put` and `remove` is also recorded as a [`Change`]; the server takes the changes of a
+//! request as one [`Batch`] when the request ends, to persist it, to feed watchers, or to undo it.
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -20,16 +24,60 @@ impl Key {
     }
 }
 
-/// Objects in key order, and the last resourceVersion handed out.
+/// One write to the store: `old` is what the key held before, `new` what it holds after
+/// (`None` for a removal).
+#[derive(Debug, Clone)]
+pub(crate) struct Change {
+    pub(crate) key: Key,
+    pub(crate) old: Option<Arc<Value>>,
+    pub(crate) new: Option<Arc<Value>>,
+}
+
+/// The changes of one request, and the resourceVersions before and after it.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub(crate) from: u64,
+    pub(crate) to: u64,
+    pub(crate) changes: Vec<Change>,
+}
+
+/// Objects in key order, the last resourceVersion handed out, and the changes not yet taken.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
-    objects: BTreeMap<Key, Value>,
+    objects: BTreeMap<Key, Arc<Value>>,
     revision: u64,
+    committed: u64,
+    pending: Vec<Change>,
 }
 
 impl Store {
+    /// A store holding `objects` at `revision`, with nothing pending.
+    pub(crate) fn restored(objects: BTreeMap<Key, Arc<Value>>, revision: u64) -> Store {
+        Store { objects, revision, committed: revision, pending: Vec::new() }
+    }
+
     pub(crate) fn get(&self, key: &Key) -> Option<&Value> {
-        self.objects.get(key)
+        self.objects.get(key).map(|value| &**value)
+    }
+
+    /// The changes since the last call, as one batch.
+    pub(crate) fn take_changes(&mut self) -> Batch {
+        let batch = Batch { from: self.committed, to: self.revision, changes: std::mem::take(&mut self.pending) };
+        self.committed = self.revision;
+        batch
+    }
+
+    /// Undoes a batch taken by [`Store::take_changes`] (the last one): a write that could not be
+    /// made durable must not be served.
+    pub(crate) fn undo(&mut self, batch: &Batch) {
+        for change in batch.changes.iter().rev() {
+            match &change.old {
+                Some(old) => self.objects.insert(change.key.clone(), Arc::clone(old)),
+                None => self.objects.remove(&change.key),
+            };
+        }
+        self.revision = batch.from;
+        self.committed = batch.from;
     }
 
     /// Objects of one resource, in one namespace or all, in (namespace, name) order, starting
@@ -49,12 +97,12 @@ impl Store {
             .range((start, Bound::Unbounded))
             .take_while(move |(key, _)| key.group == group && key.resource == resource)
             .filter(move |(key, _)| namespace.is_none_or(|ns| key.namespace == ns))
-            .map(|(_, value)| value)
+            .map(|(_, value)| &**value)
     }
 
     /// Every object with its key, in key order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&Key, &Value)> {
-        self.objects.iter()
+        self.objects.iter().map(|(key, value)| (key, &**value))
     }
 
     /// Every key in `namespace`, of every resource.
@@ -74,11 +122,15 @@ impl Store {
     }
 
     pub(crate) fn put(&mut self, key: Key, value: Value) {
-        self.objects.insert(key, value);
+        let new = Arc::new(value);
+        let old = self.objects.insert(key.clone(), Arc::clone(&new));
+        self.pending.push(Change { key, old, new: Some(new) });
     }
 
-    pub(crate) fn remove(&mut self, key: &Key) -> Option<Value> {
-        self.objects.remove(key)
+    pub(crate) fn remove(&mut self, key: &Key) -> Option<Arc<Value>> {
+        let old = self.objects.remove(key)?;
+        self.pending.push(Change { key: key.clone(), old: Some(Arc::clone(&old)), new: None });
+        Some(old)
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -11,7 +11,6 @@ use crate::error::{ApiError, Cause};
 use crate::lifecycle;
 use crate::registry::{Registry, Resource};
 use crate::request::{NameRule, Query, invalid_name, json_object, json_patch, merge_patch, validate_name, yaml_object};
-use crate::selector::{FieldSelector, LabelSelector};
 use crate::ssa::{self, Writer};
 use crate::store::{Key, Store, meta_str, set_meta, spec_changed};
 use crate::subresource;
@@ -144,12 +143,7 @@ impl State {
     }
 
     pub(crate) fn list(&self, target: &Target, query: &Query) -> Result<Reply, ApiError> {
-        let labels = query
-            .get("labelSelector")
-            .map(LabelSelector::parse)
-            .transpose()
-            .map_err(|e| ApiError::BadRequest(e.message))?;
-        let fields = query.get("fieldSelector").map(FieldSelector::parse).transpose().map_err(ApiError::BadRequest)?;
+        let (labels, fields) = query.selectors()?;
         let limit = match query.get("limit") {
             Some(text) => text.parse::<usize>().map_err(|_| ApiError::BadRequest(format!("invalid limit {text:?}")))?,
             None => 0,

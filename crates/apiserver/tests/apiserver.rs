@@ -6,10 +6,14 @@ mod common;
 mod crds;
 #[path = "apiserver/deletion.rs"]
 mod deletion;
+#[path = "apiserver/faults.rs"]
+mod faults;
 #[path = "apiserver/http_verbs.rs"]
 mod http_verbs;
 #[path = "apiserver/kubectl.rs"]
 mod kubectl;
+#[path = "apiserver/persistence.rs"]
+mod persistence;
 #[path = "apiserver/ssa_table.rs"]
 mod ssa_table;
 #[path = "apiserver/subresources.rs"]
