@@ -352,7 +352,7 @@ fn http(addr: &str, method: &str, path: &str, content_type: &str, body: &str) ->
 /// `gitops cluster serve --state DIR` until its kubeconfig appears; returns the child and address.
 fn serve_cluster(state: &Path, kubeconfig: &Path) -> (std::process::Child, String) {
     let _ = std::fs::remove_file(kubeconfig);
-    let child = Command::new(env!("CARGO_BIN_EXE_gitops"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gitops"))
         .args(["cluster", "serve", "--listen", "127.0.0.1:0", "--state"])
         .arg(state)
         .arg("--kubeconfig")
@@ -369,6 +369,8 @@ fn serve_cluster(state: &Path, kubeconfig: &Path) -> (std::process::Child, Strin
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("gitops cluster serve wrote no kubeconfig");
 }
 

@@ -9,14 +9,12 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use bytes::Bytes;
 use gitops_apiserver::{ApiServer, ApiServerOptions, ResponseBody};
 use gitops_apply::{Applier, ApplierOptions, ApplyError, ApplyReport, KubeTarget};
 use gitops_core::{ManifestSet, parse_manifests, yaml::ReadOptions};
 use gitops_diff::{Inputs, ThreeWayDiff};
 use gitops_plan::{PlanOptions, plan};
 use http::{Request, Response};
-use http_body_util::Full;
 
 /// A fault to inject into one request.
 #[derive(Debug, Clone, Copy)]
@@ -99,7 +97,7 @@ impl tower::Service<Request<kube::client::Body>> for Cluster {
                         let response = Response::builder()
                             .status(code)
                             .header("content-type", "application/json")
-                            .body(Full::new(Bytes::from(body)))?;
+                            .body(ResponseBody::whole(body))?;
                         return Ok(response);
                     }
                     None => {}
