@@ -33,6 +33,7 @@
 
 mod directory;
 mod error;
+pub mod helm;
 pub mod kustomize;
 mod options;
 

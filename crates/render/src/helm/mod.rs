@@ -1,0 +1,32 @@
+//! Helm charts, rendered as `helm template` (Helm v4.3.1) renders them.
+//!
+//! This is being built in steps (see `docs/helm.md`). What exists today is the template
+//! engine, [`template`]: Go's `text/template`, on which Helm's functions and charts build.
+
+pub mod template;
+
+use template::TemplateError;
+
+/// An error as Helm's engine reports it: a parse error becomes
+/// `parse error at (FILE:LINE): LAST PART` (Helm keeps only the text after Go's last `": "`);
+/// other errors are Go's message unchanged.
+///
+/// ```
+/// use gitops_render::helm::{cleanup_parse_error, template::Templates};
+/// let err = Templates::new().parse("c/templates/x.yaml", "{{ if }}").unwrap_err();
+/// assert_eq!(cleanup_parse_error(&err), "parse error at (c/templates/x.yaml:1): missing value for if");
+/// ```
+#[must_use]
+pub fn cleanup_parse_error(error: &TemplateError) -> String {
+    let message = error.to_string();
+    match error {
+        TemplateError::Parse { .. } => {
+            let tokens: Vec<&str> = message.split(": ").collect();
+            if tokens.len() < 2 {
+                return format!("parse error in ({message})");
+            }
+            format!("parse error at ({}): {}", tokens[1], tokens[tokens.len() - 1])
+        }
+        _ => message,
+    }
+}
