@@ -139,10 +139,12 @@ async fn sync(
 
 /// Serves the embedded API server until the process is stopped.
 async fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    // The embedded cluster defaults like a real one, so drift detection meets real noise.
+    let options = ApiServerOptions::default().defaulting(true);
     let server = match &args.state {
-        Some(dir) => ApiServer::open(dir, ApiServerOptions::default())
+        Some(dir) => ApiServer::open(dir, options)
             .with_context(|| format!("cannot open the cluster state in {}", dir.display()))?,
-        None => ApiServer::new(ApiServerOptions::default()),
+        None => ApiServer::new(options),
     };
     let handle = server.listen(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     if let Some(path) = &args.kubeconfig {

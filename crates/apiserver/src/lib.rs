@@ -52,6 +52,8 @@
 //! - `/status` and `/scale` follow the API server's reset rules; scale speaks `autoscaling/v1`.
 //! - Deletes honour finalizers, `propagationPolicy` (Background, Foreground, Orphan) through
 //!   `ownerReferences`, and namespaces cascade; the garbage collector runs synchronously.
+//! - With [`ApiServerOptions::defaulting`] (off by default, on in `gitops cluster serve`) writes
+//!   get the API server's defaults; appliers never own defaulted fields.
 //!
 //! # Persistence, faults and the request log
 //!
@@ -63,8 +65,7 @@
 //!
 //! # Not yet
 //!
-//! Watch, server defaulting and status simulation are not implemented; see issue 8 and
-//! docs/apiserver.md.
+//! Watch and status simulation are not implemented; see issue 8 and docs/apiserver.md.
 
 #![deny(missing_docs)]
 
@@ -73,6 +74,7 @@ mod body;
 mod clock;
 mod control;
 mod crd;
+mod defaults;
 mod discovery;
 mod error;
 mod faults;

@@ -52,6 +52,10 @@ pub struct ApiServerOptions {
     pub fsync: bool,
     /// How many requests the request log keeps (0 turns it off).
     pub request_log: usize,
+    /// Whether writes get the API server's defaults (Deployment replicas and strategy, container
+    /// pull policies, Service cluster IPs, …). Off by default, so that stored objects are exactly
+    /// what clients wrote; `gitops cluster serve` turns it on to behave like a real cluster.
+    pub defaulting: bool,
 }
 
 impl Default for ApiServerOptions {
@@ -65,6 +69,7 @@ impl Default for ApiServerOptions {
             watch_timeout: Duration::from_secs(1800),
             fsync: true,
             request_log: 10_000,
+            defaulting: false,
         }
     }
 }
@@ -93,6 +98,14 @@ impl ApiServerOptions {
     #[must_use]
     pub fn sequential_uids(mut self, yes: bool) -> Self {
         self.sequential_uids = yes;
+        self
+    }
+
+    /// Fill in the API server's defaults on writes, as a real cluster does (see
+    /// [`ApiServerOptions::defaulting`]).
+    #[must_use]
+    pub fn defaulting(mut self, yes: bool) -> Self {
+        self.defaulting = yes;
         self
     }
 
@@ -188,6 +201,7 @@ impl ApiServer {
     pub(crate) fn initial_state(options: &ApiServerOptions, uids: &UidSource) -> State {
         let env = Env { now: options.clock.now(), uids };
         let mut state = State::new(Registry::builtin(), env);
+        state.defaulting = options.defaulting;
         // The system namespaces are where history starts, not events in it.
         drop(state.store.take_changes());
         state

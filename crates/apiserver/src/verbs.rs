@@ -25,6 +25,8 @@ pub(crate) struct State {
     pub(crate) registry: Registry,
     /// The schema table: built-ins plus the kinds of the registered CRDs.
     pub(crate) schema: Schema,
+    /// Whether writes get the API server's defaults (see `defaults`).
+    pub(crate) defaulting: bool,
 }
 
 /// What a write needs besides the state: the time and the uid source.
@@ -97,7 +99,7 @@ impl Target {
 
 impl State {
     pub(crate) fn new(registry: Registry, env: Env<'_>) -> State {
-        let mut state = State { store: Store::default(), registry, schema: Schema::new() };
+        let mut state = State { store: Store::default(), registry, schema: Schema::new(), defaulting: false };
         for name in SYSTEM_NAMESPACES {
             let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
             if let Some(resource) = state.registry.by_kind("", "Namespace").cloned() {
@@ -214,6 +216,7 @@ impl State {
         let api_version = target.resource.api_version();
         let manager = manager(call);
         let writer = target.writer(&manager, &api_version, &now);
+        self.default_object(target, None, &mut object);
         let object = ssa::update(None, &object, &writer).unwrap_or(object);
         admission::admit(target, &object)?;
         let object = self.commit_create(env, &Target { name: Some(name), ..target.clone() }, object, dry_run);
@@ -306,7 +309,8 @@ impl State {
             None => {
                 validate(&target.resource, &name)?;
                 self.require_namespace(target)?;
-                let object = ssa::apply(None, &config, &writer, force)?.unwrap_or(config);
+                let mut object = ssa::apply(None, &config, &writer, force)?.unwrap_or(config);
+                self.default_object(target, None, &mut object);
                 admission::admit(target, &object)?;
                 Ok(Reply { code: 201, body: self.commit_create(env, target, object, dry_run) })
             }
@@ -314,7 +318,8 @@ impl State {
                 precondition(&config, &live, target)?;
                 match ssa::apply(Some(&live), &config, &writer, force)? {
                     None => Ok(Reply::ok(live)),
-                    Some(object) => {
+                    Some(mut object) => {
+                        self.default_object(target, Some(&live), &mut object);
                         admission::admit(target, &object)?;
                         Ok(Reply::ok(self.commit_update(target, &live, object, dry_run)))
                     }
@@ -360,7 +365,8 @@ impl State {
         let now = rfc3339(env.now);
         let api_version = target.resource.api_version();
         let writer = target.writer(manager, &api_version, &now);
-        let object = normalize(object);
+        let mut object = normalize(object);
+        self.default_object(target, Some(live), &mut object);
         match ssa::update(Some(live), &object, &writer) {
             None => Ok(Reply::ok(live.clone())),
             Some(object) => {

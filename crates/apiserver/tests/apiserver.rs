@@ -4,6 +4,8 @@
 mod common;
 #[path = "apiserver/crds.rs"]
 mod crds;
+#[path = "apiserver/defaulting.rs"]
+mod defaulting;
 #[path = "apiserver/deletion.rs"]
 mod deletion;
 #[path = "apiserver/faults.rs"]
