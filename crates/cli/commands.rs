@@ -213,7 +213,7 @@ async fn plan_for(
 ) -> anyhow::Result<(Plan, Observed)> {
     let observed = observe(target, name, set).await?;
     let diff = diff_for(&observed.desired, &observed, &args.field_manager);
-    let mut plan = gitops_plan::plan_with_desired(&diff, &observed.desired, options).context("cannot plan the sync")?;
+    let mut plan = gitops_plan::plan_with_desired(diff, &observed.desired, options).context("cannot plan the sync")?;
     plan.pin_live(&observed.live);
     let mut existing = std::collections::BTreeSet::new();
     for object in plan.unresolved() {

@@ -39,6 +39,10 @@ pub(crate) struct Ordering {
 
 /// What the annotations make of an object to apply: a step, or a reason to leave it out.
 pub(crate) fn ordering(object: &Object, warnings: &mut Vec<Warning>) -> Result<Ordering, SkipReason> {
+    let annotated = object.metadata().get("annotations").and_then(serde_json::Value::as_object);
+    if annotated.is_none_or(serde_json::Map::is_empty) {
+        return Ok(Ordering { phase: Phase::Sync, sync_wave: 0, hook: None });
+    }
     let bad = |key: &str, message: String| Warning::BadAnnotation {
         object: object.object_ref(),
         key: key.to_owned(),

@@ -3,16 +3,17 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use gitops_core::{Action, ManifestSet, Object, ObjectRef};
-use gitops_diff::DiffSet;
+use gitops_core::{Action, ManifestSet, Object};
+use gitops_diff::{DiffSet, ObjectDiff};
 use serde_json::Value;
 
 use crate::annotations::{self, ChangeRule, Ordering};
 use crate::error::PlanError;
 use crate::graph::{self, Edge};
+use crate::hash::FastMap;
 use crate::model::{Dependency, Phase, Plan, Reason, Skipped, Stage, Step, Warning};
 use crate::order::kind_rank;
-use crate::refs;
+use crate::refs::{self, Key, Reference};
 
 /// Options for [`plan`].
 #[derive(Debug, Clone, Default)]
@@ -61,6 +62,8 @@ struct Node<'a> {
     /// one for prunes; `None` for unchanged objects the diff did not copy (and no desired set
     /// was given).
     object: Option<Cow<'a, Object>>,
+    /// Whether `object` is the diff's desired object, which the step carries once built.
+    apply: bool,
     group: GroupKey,
 }
 
@@ -80,70 +83,105 @@ fn stage_rank(stage: Stage) -> u8 {
 
 /// Builds the plan for a diff; see the crate documentation for the rules.
 ///
-/// An unchanged object the inventory already records carries no desired object in the diff
-/// (unless it has ordering annotations), so its references are not known here: use
-/// [`plan_with_desired`] when the desired set is at hand.
+/// The plan copies the objects to apply out of the diff; [`plan_with_desired`] moves them
+/// instead. An unchanged object the inventory already records carries no desired object in the
+/// diff (unless it has ordering annotations), so its references are not known here.
 pub fn plan(diff: &DiffSet, options: &PlanOptions) -> Result<Plan, PlanError> {
-    build(diff, None, options)
+    build(diff.diffs.iter().map(Cow::Borrowed), None, options)
 }
 
-/// Builds the plan for a diff of `desired`, reading the references of unchanged objects from
-/// `desired` too (a prune of a ConfigMap that an unchanged Deployment still mounts is then a
-/// warning, and cycles among unchanged objects are found).
-pub fn plan_with_desired(diff: &DiffSet, desired: &ManifestSet, options: &PlanOptions) -> Result<Plan, PlanError> {
-    build(diff, Some(desired), options)
+/// Builds the plan for a diff of `desired`, consuming the diff (its objects move into the
+/// plan: no copies, which matters for large sets). The references of unchanged objects are
+/// read from `desired`, so a prune of a ConfigMap that an unchanged Deployment still mounts is
+/// a warning, and cycles among unchanged objects are found.
+pub fn plan_with_desired(diff: DiffSet, desired: &ManifestSet, options: &PlanOptions) -> Result<Plan, PlanError> {
+    build(diff.diffs.into_iter().map(Cow::Owned), Some(desired), options)
 }
 
-fn build(diff: &DiffSet, desired: Option<&ManifestSet>, options: &PlanOptions) -> Result<Plan, PlanError> {
+/// The parts of one diff the planner uses, borrowed or moved.
+struct Parts<'a> {
+    object: gitops_core::ObjectRef,
+    action: Action,
+    api_version: String,
+    fields: Vec<String>,
+    desired: Option<Cow<'a, Object>>,
+    live: Option<Object>,
+}
+
+fn parts(diff: Cow<'_, ObjectDiff>) -> Parts<'_> {
+    let live = |before: Option<serde_json::Value>| before.and_then(|v| Object::from_value(v).ok());
+    match diff {
+        Cow::Borrowed(d) => Parts {
+            object: d.object.clone(),
+            action: d.action,
+            api_version: d.api_version.clone(),
+            fields: d.fields.clone(),
+            desired: d.desired.as_ref().map(Cow::Borrowed),
+            live: if d.action == Action::Delete { live(d.before.clone()) } else { None },
+        },
+        Cow::Owned(d) => Parts {
+            live: if d.action == Action::Delete { live(d.before) } else { None },
+            object: d.object,
+            action: d.action,
+            api_version: d.api_version,
+            fields: d.fields,
+            desired: d.desired.map(Cow::Owned),
+        },
+    }
+}
+
+fn build<'a>(
+    diffs: impl ExactSizeIterator<Item = Cow<'a, ObjectDiff>>,
+    desired: Option<&'a ManifestSet>,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
     let mut warnings = Vec::new();
-    let mut nodes: Vec<Node<'_>> = Vec::with_capacity(diff.diffs.len());
+    let mut nodes: Vec<Node<'a>> = Vec::with_capacity(diffs.len());
     let mut orphans = Vec::new();
     let mut skipped = Vec::new();
     let mut desired_count = 0usize;
-    for d in &diff.diffs {
-        let mut step = Step::new(d.object.clone(), d.action, d.api_version.clone());
+    for d in diffs {
+        let d = parts(d);
         match d.action {
             Action::Excluded => {}
-            Action::Delete if !options.prune => orphans.push(d.object.clone()),
+            Action::Delete if !options.prune => orphans.push(d.object),
             Action::Delete => {
-                let live = d.before.clone().and_then(|v| Object::from_value(v).ok());
-                if let Some(reason) = live.as_ref().and_then(annotations::prune_opt_out) {
-                    skipped.push(Skipped { object: d.object.clone(), reason });
+                if let Some(reason) = d.live.as_ref().and_then(annotations::prune_opt_out) {
+                    skipped.push(Skipped { object: d.object, reason });
                     continue;
                 }
-                let sync_wave = match &live {
+                let sync_wave = match &d.live {
                     Some(live) => annotations::ordering(live, &mut Vec::new()).map_or(0, |o| o.sync_wave),
                     None => 0,
                 };
+                let mut step = Step::new(d.object, d.action, d.api_version);
                 step.phase = Phase::Prune;
                 step.sync_wave = sync_wave;
                 let group = (Phase::Prune, sync_wave.saturating_neg(), 2 - stage_rank(step.stage));
-                nodes.push(Node { step, object: live.map(Cow::Owned), group });
+                nodes.push(Node { step, object: d.live.map(Cow::Owned), apply: false, group });
             }
             _ => {
                 desired_count += 1;
-                let object = d
-                    .desired
-                    .as_ref()
-                    .or_else(|| desired.and_then(|set| set.get(&d.object)).map(|m| &m.object))
-                    .map(Cow::Borrowed);
+                let apply = d.desired.is_some();
+                let object =
+                    d.desired.or_else(|| desired.and_then(|set| set.get(&d.object)).map(|m| Cow::Borrowed(&m.object)));
                 let ordering = match &object {
                     Some(o) => match annotations::ordering(o, &mut warnings) {
                         Ok(ordering) => ordering,
                         Err(reason) => {
-                            skipped.push(Skipped { object: d.object.clone(), reason });
+                            skipped.push(Skipped { object: d.object, reason });
                             continue;
                         }
                     },
                     None => Ordering { phase: Phase::Sync, sync_wave: 0, hook: None },
                 };
+                let mut step = Step::new(d.object, d.action, d.api_version);
                 step.phase = ordering.phase;
                 step.sync_wave = ordering.sync_wave;
                 step.hook = ordering.hook;
-                step.fields.clone_from(&d.fields);
-                step.desired.clone_from(&d.desired);
+                step.fields = d.fields;
                 let group = (step.phase, step.sync_wave, stage_rank(step.stage));
-                nodes.push(Node { step, object, group });
+                nodes.push(Node { step, object, apply, group });
             }
         }
     }
@@ -173,17 +211,27 @@ fn build(diff: &DiffSet, desired: Option<&ManifestSet>, options: &PlanOptions) -
         depends_on.dedup();
         node.step.wave = wave;
         node.step.depends_on = depends_on;
+        if node.apply {
+            node.step.desired = node.object.map(Cow::into_owned);
+        }
         steps.push(node.step);
     }
-    steps.sort_by(|a, b| {
-        // Helm's install order of kinds within a wave; its reverse for prunes.
-        let rank = |s: &Step| {
+    // Helm's install order of kinds within a wave (its reverse for prunes); unknown kinds share
+    // one rank and go by kind name, as Helm sorts them. Sorting positions, not the (large) steps.
+    let ranks: Vec<(usize, usize)> = steps
+        .iter()
+        .map(|s| {
             let r = kind_rank(&s.object.kind);
-            if s.phase == Phase::Prune { usize::MAX - r } else { r }
-        };
-        // Unknown kinds share one rank and go by kind name, as Helm sorts them.
-        (a.wave, rank(a), &a.object.kind, &a.object).cmp(&(b.wave, rank(b), &b.object.kind, &b.object))
+            (s.wave, if s.phase == Phase::Prune { usize::MAX - r } else { r })
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..steps.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (x, y) = (&steps[a].object, &steps[b].object);
+        (ranks[a], &x.kind, x).cmp(&(ranks[b], &y.kind, y))
     });
+    let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
+    let steps: Vec<Step> = order.into_iter().filter_map(|i| slots[i].take()).collect();
     warnings.sort();
     warnings.dedup();
     Ok(Plan { steps, orphans, skipped, warnings })
@@ -240,12 +288,13 @@ fn builtin_namespace(name: &str) -> bool {
 /// Every reference between nodes, as edges `dependent -> dependency`; references to objects
 /// outside the plan become warnings.
 fn edges(nodes: &[Node<'_>], warnings: &mut Vec<Warning>) -> Vec<Edge> {
-    let index: HashMap<&ObjectRef, usize> = nodes.iter().enumerate().map(|(i, n)| (&n.step.object, i)).collect();
-    let mut crds: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-    let mut workloads: HashMap<&str, Vec<(usize, &Value)>> = HashMap::new();
+    let index: FastMap<Key<'_>, usize> =
+        nodes.iter().enumerate().map(|(i, n)| (refs::key(&n.step.object), i)).collect();
+    let mut crds: FastMap<(&str, &str), Vec<usize>> = FastMap::default();
+    let mut workloads: FastMap<&str, Vec<(usize, &Value)>> = FastMap::default();
     let mut kapp_groups: HashMap<String, Vec<usize>> = HashMap::new();
     let mut kapp_rules: Vec<(usize, ChangeRule)> = Vec::new();
-    let mut by_name: Option<HashMap<NameKey<'_>, Vec<usize>>> = None;
+    let mut by_name: Option<FastMap<NameKey<'_>, Vec<usize>>> = None;
     for (i, node) in nodes.iter().enumerate() {
         let Some(object) = &node.object else { continue };
         let r = &node.step.object;
@@ -277,19 +326,26 @@ fn edges(nodes: &[Node<'_>], warnings: &mut Vec<Warning>) -> Vec<Edge> {
         let prune = node.is_prune();
         // Resolves a reference from node i: an edge within applies or within prunes; a warning
         // for an apply that refers to a pruned or absent object.
-        let resolve =
-            |to: &ObjectRef, reason: Reason, optional: bool, out: &mut Vec<Edge>, w: &mut Vec<Warning>| match index
-                .get(to)
-            {
+        let resolve = |to: &Reference<'_>, out: &mut Vec<Edge>, w: &mut Vec<Warning>| {
+            let reason = to.reason.clone();
+            match index.get(&to.key()) {
                 Some(&j) if nodes[j].is_prune() == prune => link(i, j, reason, out),
                 Some(_) if prune => {}
-                Some(_) => w.push(Warning::RefersToPruned { from: r.clone(), to: to.clone(), reason }),
-                None if optional || prune => {}
-                None => w.push(Warning::Unresolved { from: r.clone(), to: to.clone(), reason }),
-            };
+                Some(_) => w.push(Warning::RefersToPruned { from: r.clone(), to: to.to_object_ref(), reason }),
+                None if to.optional || prune => {}
+                None => w.push(Warning::Unresolved { from: r.clone(), to: to.to_object_ref(), reason }),
+            }
+        };
         if let Some(ns) = r.namespace.as_deref() {
-            let namespace = ObjectRef::new("", "Namespace", None, ns);
-            resolve(&namespace, Reason::InNamespace, builtin_namespace(ns), &mut out, warnings);
+            let namespace = Reference {
+                group: "",
+                kind: "Namespace",
+                namespace: None,
+                name: ns,
+                reason: Reason::InNamespace,
+                optional: builtin_namespace(ns),
+            };
+            resolve(&namespace, &mut out, warnings);
         }
         for &crd in crds.get(&(r.group.as_str(), r.kind.as_str())).into_iter().flatten() {
             if nodes[crd].is_prune() == prune {
@@ -298,7 +354,7 @@ fn edges(nodes: &[Node<'_>], warnings: &mut Vec<Warning>) -> Vec<Edge> {
         }
         let Some(object) = &node.object else { continue };
         for reference in refs::references(object) {
-            resolve(&reference.to, reference.reason, reference.optional, &mut out, warnings);
+            resolve(&reference, &mut out, warnings);
         }
         if r.kind == "PodDisruptionBudget"
             && let (Some(ns), Some(selector)) = (r.namespace.as_deref(), object.pointer("/spec/selector"))
@@ -318,7 +374,7 @@ fn edges(nodes: &[Node<'_>], warnings: &mut Vec<Warning>) -> Vec<Edge> {
                 }),
                 Ok(items) => {
                     let by_name = by_name.get_or_insert_with(|| {
-                        let mut map: HashMap<_, Vec<usize>> = HashMap::new();
+                        let mut map: FastMap<_, Vec<usize>> = FastMap::default();
                         for (j, n) in nodes.iter().enumerate() {
                             let o = &n.step.object;
                             map.entry((o.kind.as_str(), o.namespace.as_deref(), o.name.as_str())).or_default().push(j);
@@ -339,8 +395,14 @@ fn edges(nodes: &[Node<'_>], warnings: &mut Vec<Warning>) -> Vec<Edge> {
                             .filter(|&j| item.group.as_ref().is_none_or(|g| *g == nodes[j].step.object.group))
                             .collect();
                         match found.first() {
-                            Some(&j) => resolve(&nodes[j].step.object, Reason::DependsOn, false, &mut out, warnings),
-                            None if prune => {}
+                            Some(&j) if nodes[j].is_prune() == prune => link(i, j, Reason::DependsOn, &mut out),
+                            // A pruned object's references to anything else order nothing.
+                            _ if prune => {}
+                            Some(&j) => warnings.push(Warning::RefersToPruned {
+                                from: r.clone(),
+                                to: nodes[j].step.object.clone(),
+                                reason: Reason::DependsOn,
+                            }),
                             None => warnings.push(Warning::Unresolved {
                                 from: r.clone(),
                                 to: item.as_ref(),

@@ -48,6 +48,7 @@ mod artifact;
 mod build;
 mod error;
 mod graph;
+mod hash;
 mod model;
 mod order;
 pub mod output;

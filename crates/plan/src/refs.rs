@@ -5,48 +5,87 @@ use serde_json::Value;
 
 use crate::model::Reason;
 
-/// One object named by another.
+/// One object named by another, borrowed from the naming object (no allocation: planning
+/// reads every reference of every object).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Reference {
-    /// The object named.
-    pub(crate) to: ObjectRef,
-    /// How.
+pub(crate) struct Reference<'a> {
+    /// The API group of the object named.
+    pub(crate) group: &'a str,
+    /// Its kind.
+    pub(crate) kind: &'a str,
+    /// Its namespace, for namespaced kinds.
+    pub(crate) namespace: Option<&'a str>,
+    /// Its name.
+    pub(crate) name: &'a str,
+    /// How it is named.
     pub(crate) reason: Reason,
     /// Whether a missing object is expected to be fine (`optional: true`, built-in defaults).
     pub(crate) optional: bool,
 }
 
-struct Out<'a> {
-    namespace: Option<&'a str>,
-    refs: Vec<Reference>,
+impl Reference<'_> {
+    /// The key the planner indexes objects by.
+    pub(crate) fn key(&self) -> Key<'_> {
+        (self.group, self.kind, self.namespace, self.name)
+    }
+
+    /// The object named, owned, for messages.
+    pub(crate) fn to_object_ref(&self) -> ObjectRef {
+        ObjectRef::new(self.group, self.kind, self.namespace, self.name)
+    }
 }
 
-impl Out<'_> {
-    fn add(&mut self, group: &str, kind: &str, namespaced: bool, name: Option<&Value>, reason: Reason) {
+/// Group, kind, namespace and name, borrowed: how the planner finds an object.
+pub(crate) type Key<'a> = (&'a str, &'a str, Option<&'a str>, &'a str);
+
+/// The borrowed key of an object reference.
+pub(crate) fn key(r: &ObjectRef) -> Key<'_> {
+    (&r.group, &r.kind, r.namespace.as_deref(), &r.name)
+}
+
+struct Out<'a> {
+    namespace: Option<&'a str>,
+    refs: Vec<Reference<'a>>,
+}
+
+impl<'a> Out<'a> {
+    fn add(&mut self, group: &'a str, kind: &'a str, namespaced: bool, name: Option<&'a Value>, reason: Reason) {
         self.add_optional(group, kind, namespaced, name, reason, false);
     }
 
     fn add_optional(
         &mut self,
-        group: &str,
-        kind: &str,
+        group: &'a str,
+        kind: &'a str,
         namespaced: bool,
-        name: Option<&Value>,
+        name: Option<&'a Value>,
         reason: Reason,
         optional: bool,
     ) {
-        let Some(name) = name.and_then(Value::as_str).filter(|n| !n.is_empty()) else { return };
         let namespace = if namespaced { self.namespace } else { None };
         if namespaced && namespace.is_none() {
             return;
         }
-        self.refs.push(Reference { to: ObjectRef::new(group, kind, namespace, name), reason, optional });
+        self.push(group, kind, namespace, name, reason, optional);
     }
 
-    fn add_in(&mut self, group: &str, kind: &str, namespace: Option<&str>, name: Option<&Value>, reason: Reason) {
+    fn push(
+        &mut self,
+        group: &'a str,
+        kind: &'a str,
+        namespace: Option<&'a str>,
+        name: Option<&'a Value>,
+        reason: Reason,
+        optional: bool,
+    ) {
         let Some(name) = name.and_then(Value::as_str).filter(|n| !n.is_empty()) else { return };
-        let Some(namespace) = namespace.filter(|n| !n.is_empty()) else { return };
-        self.refs.push(Reference { to: ObjectRef::new(group, kind, Some(namespace), name), reason, optional: false });
+        if namespace.is_some_and(str::is_empty) {
+            return;
+        }
+        let reference = Reference { group, kind, namespace, name, reason, optional };
+        if !self.refs.iter().any(|r| r.key() == reference.key() && r.reason == reference.reason) {
+            self.refs.push(reference);
+        }
     }
 }
 
@@ -62,12 +101,49 @@ fn optional(value: &Value) -> bool {
 /// `spec.template.spec` holding containers (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job,
 /// ReplicationController, and custom workloads such as Argo Rollouts).
 pub(crate) fn pod_spec(object: &Object) -> Option<&Value> {
+    if not_a_workload(object.kind()) {
+        return None;
+    }
     let spec = match object.kind() {
         "Pod" => object.pointer("/spec"),
         "CronJob" => object.pointer("/spec/jobTemplate/spec/template/spec"),
         _ => object.pointer("/spec/template/spec"),
     }?;
     spec.get("containers").is_some().then_some(spec)
+}
+
+/// Built-in kinds that have no pod template, skipped without looking (planning reads every
+/// object).
+fn not_a_workload(kind: &str) -> bool {
+    matches!(
+        kind,
+        "ConfigMap"
+            | "Secret"
+            | "ServiceAccount"
+            | "Service"
+            | "Namespace"
+            | "Role"
+            | "RoleBinding"
+            | "ClusterRole"
+            | "ClusterRoleBinding"
+            | "Ingress"
+            | "IngressClass"
+            | "HorizontalPodAutoscaler"
+            | "PodDisruptionBudget"
+            | "PersistentVolumeClaim"
+            | "PersistentVolume"
+            | "StorageClass"
+            | "PriorityClass"
+            | "NetworkPolicy"
+            | "ResourceQuota"
+            | "LimitRange"
+            | "CustomResourceDefinition"
+            | "MutatingWebhookConfiguration"
+            | "ValidatingWebhookConfiguration"
+            | "APIService"
+            | "Endpoints"
+            | "EndpointSlice"
+    )
 }
 
 /// The labels of a workload's pods, for PodDisruptionBudget selectors.
@@ -104,7 +180,7 @@ pub(crate) fn selects(selector: &Value, labels: &Value) -> bool {
         })
 }
 
-fn pod_references(spec: &Value, out: &mut Out<'_>) {
+fn pod_references<'a>(spec: &'a Value, out: &mut Out<'a>) {
     for volume in items(spec.get("volumes")) {
         if let Some(cm) = volume.get("configMap") {
             out.add_optional("", "ConfigMap", true, cm.get("name"), Reason::Mounts, optional(cm));
@@ -162,7 +238,7 @@ fn builtin_cluster_role(name: &str) -> bool {
     matches!(name, "cluster-admin" | "admin" | "edit" | "view") || name.starts_with("system:")
 }
 
-fn binding_references(object: &Object, out: &mut Out<'_>) {
+fn binding_references<'a>(object: &'a Object, out: &mut Out<'a>) {
     const RBAC: &str = "rbac.authorization.k8s.io";
     if let Some(role) = object.pointer("/roleRef") {
         let name = role.get("name");
@@ -180,39 +256,34 @@ fn binding_references(object: &Object, out: &mut Out<'_>) {
             let namespace = subject.get("namespace").and_then(Value::as_str).or(out.namespace);
             let default = subject.get("name").and_then(Value::as_str) == Some("default");
             if let Some(ns) = namespace.filter(|n| !n.is_empty()) {
-                let Some(name) = subject.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) else {
-                    continue;
-                };
-                out.refs.push(Reference {
-                    to: ObjectRef::new("", "ServiceAccount", Some(ns), name),
-                    reason: Reason::GrantsTo,
-                    optional: default,
-                });
+                out.push("", "ServiceAccount", Some(ns), subject.get("name"), Reason::GrantsTo, default);
             }
         }
     }
 }
 
-fn ingress_references(object: &Object, out: &mut Out<'_>) {
+fn ingress_references<'a>(object: &'a Object, out: &mut Out<'a>) {
     out.add("networking.k8s.io", "IngressClass", false, object.pointer("/spec/ingressClassName"), Reason::UsesClass);
-    let backend = |b: &Value| b.pointer("/service/name").or_else(|| b.get("serviceName")).cloned();
-    let mut services: Vec<Value> = object.pointer("/spec/defaultBackend").and_then(backend).into_iter().collect();
+    let backend = |b: &'a Value| b.pointer("/service/name").or_else(|| b.get("serviceName"));
+    let mut services: Vec<&Value> = object.pointer("/spec/defaultBackend").and_then(backend).into_iter().collect();
     services.extend(object.pointer("/spec/backend").and_then(backend));
     for rule in items(object.pointer("/spec/rules")) {
         for path in items(rule.pointer("/http/paths")) {
             services.extend(path.get("backend").and_then(backend));
         }
     }
-    for service in &services {
+    for service in services {
         out.add("", "Service", true, Some(service), Reason::RoutesTo);
     }
 }
 
-fn webhook_references(object: &Object, out: &mut Out<'_>) {
+fn webhook_references<'a>(object: &'a Object, out: &mut Out<'a>) {
     for webhook in items(object.pointer("/webhooks")) {
         if let Some(service) = webhook.pointer("/clientConfig/service") {
             let ns = service.get("namespace").and_then(Value::as_str);
-            out.add_in("", "Service", ns, service.get("name"), Reason::Calls);
+            if ns.is_some() {
+                out.push("", "Service", ns, service.get("name"), Reason::Calls, false);
+            }
         }
     }
 }
@@ -220,7 +291,7 @@ fn webhook_references(object: &Object, out: &mut Out<'_>) {
 /// The objects `object` names, in the order found, duplicates removed.
 ///
 /// Namespaces and CRDs are not among them: the planner adds those edges itself.
-pub(crate) fn references(object: &Object) -> Vec<Reference> {
+pub(crate) fn references(object: &Object) -> Vec<Reference<'_>> {
     let mut out = Out { namespace: object.namespace(), refs: Vec::new() };
     let (group, _) = split_api_version(object.api_version());
     match (group, object.kind()) {
@@ -232,7 +303,9 @@ pub(crate) fn references(object: &Object) -> Vec<Reference> {
         ("apiregistration.k8s.io", "APIService") => {
             if let Some(service) = object.pointer("/spec/service") {
                 let ns = service.get("namespace").and_then(Value::as_str);
-                out.add_in("", "Service", ns, service.get("name"), Reason::Calls);
+                if ns.is_some() {
+                    out.push("", "Service", ns, service.get("name"), Reason::Calls, false);
+                }
             }
         }
         ("autoscaling", "HorizontalPodAutoscaler") => {
@@ -262,8 +335,6 @@ pub(crate) fn references(object: &Object) -> Vec<Reference> {
         let class = template.pointer("/spec/storageClassName");
         out.add("storage.k8s.io", "StorageClass", false, class, Reason::UsesClass);
     }
-    let mut seen = std::collections::HashSet::new();
-    out.refs.retain(|r| seen.insert((r.to.clone(), r.reason.clone())));
     out.refs
 }
 
@@ -274,7 +345,7 @@ mod tests {
 
     fn names(object: &Value) -> Vec<String> {
         let object = Object::from_value(object.clone()).expect("valid");
-        references(&object).iter().map(|r| format!("{} {}", r.reason, r.to)).collect()
+        references(&object).iter().map(|r| format!("{} {}", r.reason, r.to_object_ref())).collect()
     }
 
     #[test]

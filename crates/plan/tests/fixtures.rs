@@ -118,10 +118,10 @@ fn run(dir: &Path, update: bool) -> Vec<String> {
     }
     let diff = gitops_diff::diff(&desired, &live, &inventory);
     let mut failures = Vec::new();
-    let actual = match plan_with_desired(&diff, &desired, &options(dir)) {
+    let actual = match plan_with_desired(diff.clone(), &desired, &options(dir)) {
         Ok(p) => {
             failures.extend(check_laws(&p, &desired));
-            let again = plan_with_desired(&diff, &desired, &options(dir)).expect("plans again");
+            let again = plan_with_desired(diff.clone(), &desired, &options(dir)).expect("plans again");
             if again != p {
                 failures.push("the same input gave another plan".to_owned());
             }

@@ -109,6 +109,14 @@ proptest! {
         let waves: Vec<usize> = p.waves().map(|w| w[0].wave).collect();
         prop_assert_eq!(waves, (0..p.waves().count()).collect::<Vec<_>>(), "wave ordinals are dense");
 
+        // Every generated diff carries its desired objects, so the consuming variant, given
+        // them again as the desired set, plans the same.
+        let set = gitops_core::ManifestSet::from_manifests(diff.diffs.iter().filter(|d| d.action != Action::Delete).filter_map(|d| {
+            d.desired.clone().map(|object| gitops_core::Manifest { object, origin: gitops_core::Origin::generated("law") })
+        }))
+        .expect("unique");
+        prop_assert_eq!(&p, &gitops_plan::plan_with_desired(diff.clone(), &set, &options()).expect("plans"));
+
         let mut reversed = diff.clone();
         reversed.diffs.reverse();
         prop_assert_eq!(&p, &plan(&reversed, &options()).expect("plans"));
