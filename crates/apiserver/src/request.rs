@@ -39,8 +39,9 @@ impl Query {
         }
     }
 
+    /// A boolean parameter, read as Go's `strconv.ParseBool` reads it (`true`, `1`, `t`, …).
     pub(crate) fn flag(&self, key: &str) -> bool {
-        self.get(key) == Some("true")
+        matches!(self.get(key), Some("true" | "1" | "t" | "T" | "TRUE" | "True"))
     }
 
     /// The `labelSelector` and `fieldSelector`, parsed; a bad one is a 400.

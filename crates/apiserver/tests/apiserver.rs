@@ -20,3 +20,5 @@ mod persistence;
 mod ssa_table;
 #[path = "apiserver/subresources.rs"]
 mod subresources;
+#[path = "apiserver/watch.rs"]
+mod watch;
