@@ -63,9 +63,18 @@
 //! and [`ApiServer::requests`] returns the [`RequestRecord`] log, so a test can count writes.
 //! docs/apiserver.md describes the formats.
 //!
+//! # Watch
+//!
+//! `?watch=true` on a list path streams JSON lines (over HTTP/1.1 chunked encoding, or as a
+//! streaming [`ResponseBody`] in process): replay as `ADDED` from resourceVersion `0` or none,
+//! events after N otherwise, `BOOKMARK`s, `timeoutSeconds`, selector transitions (`DELETED` when
+//! an object stops matching), `sendInitialEvents`, and `410 Expired` as an `ERROR` event when N
+//! is older than the bounded history ([`ApiServerOptions::watch_history`]) or after
+//! [`ApiServer::expire_watches`]. kube-rs watchers and controllers run against it.
+//!
 //! # Not yet
 //!
-//! Watch and status simulation are not implemented; see issue 8 and docs/apiserver.md.
+//! Status simulation is not implemented; see issue 8 and docs/apiserver.md.
 
 #![deny(missing_docs)]
 

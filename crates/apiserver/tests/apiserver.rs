@@ -12,6 +12,8 @@ mod deletion;
 mod faults;
 #[path = "apiserver/http_verbs.rs"]
 mod http_verbs;
+#[path = "apiserver/kube_rs.rs"]
+mod kube_rs;
 #[path = "apiserver/kubectl.rs"]
 mod kubectl;
 #[path = "apiserver/persistence.rs"]
