@@ -184,6 +184,11 @@ fn default_service(object: &mut Value, cluster_ip: impl FnOnce() -> String) {
     }
 }
 
+/// The 32-bit FNV-1a hash of `text`: stable across runs and platforms.
+pub(crate) fn fnv1a(text: &str) -> u32 {
+    text.bytes().fold(0x811c_9dc5, |hash: u32, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
+}
+
 fn format_ip(ip: u32) -> String {
     let [a, b, c, d] = ip.to_be_bytes();
     format!("{a}.{b}.{c}.{d}")
@@ -232,10 +237,7 @@ impl State {
             .filter_map(|service| service.pointer("/spec/clusterIP").and_then(Value::as_str))
             .collect();
         let (base, size) = SERVICE_RANGE;
-        let mut hash: u32 = 0x811c_9dc5;
-        for byte in name.bytes() {
-            hash = (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193);
-        }
+        let hash = fnv1a(name);
         // Offsets 0 (the network) and 1 (the `kubernetes` Service) are never handed out.
         let usable = size - 3;
         (0..usable)

@@ -54,6 +54,8 @@
 //!   `ownerReferences`, and namespaces cascade; the garbage collector runs synchronously.
 //! - With [`ApiServerOptions::defaulting`] (off by default, on in `gitops cluster serve`) writes
 //!   get the API server's defaults; appliers never own defaulted fields.
+//! - With [`ApiServerOptions::simulate_status`] workloads become available, Jobs complete and
+//!   claims bind after a delay, written by their own field manager, as kwok does.
 //!
 //! # Persistence, faults and the request log
 //!
@@ -74,7 +76,7 @@
 //!
 //! # Not yet
 //!
-//! Status simulation is not implemented; see issue 8 and docs/apiserver.md.
+//! See docs/apiserver.md and docs/status.md for what is not implemented yet.
 
 #![deny(missing_docs)]
 
@@ -94,6 +96,7 @@ mod registry;
 mod request;
 mod selector;
 mod server;
+mod simulate;
 mod ssa;
 mod store;
 mod subresource;

@@ -56,6 +56,9 @@ pub struct ApiServerOptions {
     /// pull policies, Service cluster IPs, …). Off by default, so that stored objects are exactly
     /// what clients wrote; `gitops cluster serve` turns it on to behave like a real cluster.
     pub defaulting: bool,
+    /// When set, workloads become available, Jobs complete and claims bind this long after
+    /// each write to them (see [`ApiServerOptions::simulate_status`]). Off by default.
+    pub simulate_status: Option<Duration>,
 }
 
 impl Default for ApiServerOptions {
@@ -70,6 +73,7 @@ impl Default for ApiServerOptions {
             fsync: true,
             request_log: 10_000,
             defaulting: false,
+            simulate_status: None,
         }
     }
 }
@@ -106,6 +110,17 @@ impl ApiServerOptions {
     #[must_use]
     pub fn defaulting(mut self, yes: bool) -> Self {
         self.defaulting = yes;
+        self
+    }
+
+    /// Simulate the controllers' status writes, `delay` after each write, as kwok does:
+    /// Deployments, ReplicaSets, StatefulSets and DaemonSets become available, Jobs complete,
+    /// PersistentVolumeClaims bind. The writes are made by the field manager
+    /// `gitops-status-simulator` through the status subresource; a zero delay writes before the
+    /// triggering request is answered. `None` turns it off.
+    #[must_use]
+    pub fn simulate_status(mut self, delay: Option<Duration>) -> Self {
+        self.simulate_status = delay;
         self
     }
 
@@ -232,6 +247,14 @@ impl ApiServer {
     /// How many objects are stored (the system namespaces included).
     pub fn object_count(&self) -> usize {
         self.lock().object_count()
+    }
+
+    pub(crate) fn options(&self) -> &ApiServerOptions {
+        &self.inner.options
+    }
+
+    pub(crate) fn uids(&self) -> &UidSource {
+        &self.inner.uids
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
@@ -402,12 +425,19 @@ impl ApiServer {
             (&Method::DELETE, false) => state.delete_collection(env, target, &call),
             _ => return Err(ApiError::MethodNotAllowed),
         };
-        if let Ok(reply) = &reply {
-            let written = Target { name: meta_name(&reply.body).or_else(|| target.name.clone()), ..target.clone() };
-            state.after_write(env, method, &written);
+        let written = reply
+            .as_ref()
+            .ok()
+            .map(|reply| Target { name: meta_name(&reply.body).or_else(|| target.name.clone()), ..target.clone() });
+        if let Some(written) = &written {
+            state.after_write(env, method, written);
         }
         let wrote = self.commit(&mut state, reply.is_ok())?;
+        drop(state);
         let reply = reply?;
+        if let Some(written) = written.filter(|_| wrote && *method != Method::DELETE) {
+            self.schedule_simulation(&written);
+        }
         Ok(Answer::Json { code: reply.code, content_type: "application/json", body: reply.body, wrote })
     }
 

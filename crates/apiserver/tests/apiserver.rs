@@ -18,6 +18,8 @@ mod kube_rs;
 mod kubectl;
 #[path = "apiserver/persistence.rs"]
 mod persistence;
+#[path = "apiserver/simulation.rs"]
+mod simulation;
 #[path = "apiserver/ssa_table.rs"]
 mod ssa_table;
 #[path = "apiserver/subresources.rs"]
