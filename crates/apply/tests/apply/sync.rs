@@ -7,12 +7,39 @@ use gitops_apply::{Applier, Event, Target, applyset};
 use gitops_core::{Action, ObjectRef};
 use serde_json::json;
 
-use crate::harness::{Cluster, Fault, manifests, options, sync};
+use gitops_apiserver::FaultAction;
+
+use crate::harness::{Cluster, manifests, options, sync};
 
 pub(crate) const STACK: &str = r"
 apiVersion: v1
 kind: Namespace
 metadata: {name: shop}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+---
+apiVersion: example.com/v1
+kind: Widget
+metadata: {name: big, namespace: shop}
+spec: {size: 3}
 ---
 apiVersion: v1
 kind: ServiceAccount
@@ -87,7 +114,7 @@ async fn full_sync_then_a_second_sync_writes_nothing() {
     let applier = Applier::new(&target, options("shop").wait(false).revision(Some("main@sha1:1".into())));
     let set = manifests(STACK);
     let report = sync(&applier, &set, true).await.expect("first sync");
-    assert_eq!(report.changes.summary(), "9 created, 0 updated, 0 deleted, 0 unchanged");
+    assert_eq!(report.changes.summary(), "11 created, 0 updated, 0 deleted, 0 unchanged");
     assert_eq!(names(&report, Action::Create)[0], "Namespace/shop", "namespaces first");
 
     // Every member carries the ApplySet label; the parent Secret lists the group-kinds.
@@ -100,18 +127,19 @@ async fn full_sync_then_a_second_sync_writes_nothing() {
     assert_eq!(
         parent.annotation(applyset::GROUP_KINDS_ANNOTATION),
         Some(
-            "ClusterRole.rbac.authorization.k8s.io,ConfigMap,Deployment.apps,Namespace,Role.rbac.authorization.k8s.io,RoleBinding.rbac.authorization.k8s.io,Secret,Service,ServiceAccount"
+            "ClusterRole.rbac.authorization.k8s.io,ConfigMap,CustomResourceDefinition.apiextensions.k8s.io,Deployment.apps,Namespace,Role.rbac.authorization.k8s.io,RoleBinding.rbac.authorization.k8s.io,Secret,Service,ServiceAccount,Widget.example.com"
         )
     );
     assert_eq!(parent.annotation(applyset::NAMESPACES_ANNOTATION), Some("shop"));
     assert_eq!(parent.annotation(applyset::TOOLING_ANNOTATION), Some(applyset::TOOLING));
     let inventory = target.load_inventory("shop").await.expect("load").expect("stored");
-    assert_eq!((inventory.len(), inventory.revision.as_deref()), (9, Some("main@sha1:1")));
+    assert_eq!((inventory.len(), inventory.revision.as_deref()), (11, Some("main@sha1:1")));
 
-    let writes = cluster.writes();
+    let (writes, requests) = (cluster.writes(), cluster.write_requests());
     let report = sync(&applier, &set, true).await.expect("second sync");
-    assert_eq!(report.changes.summary(), "0 created, 0 updated, 0 deleted, 9 unchanged");
-    assert_eq!(cluster.writes(), writes, "a no-op sync makes zero writes");
+    assert_eq!(report.changes.summary(), "0 created, 0 updated, 0 deleted, 11 unchanged");
+    assert_eq!(cluster.writes(), writes, "a no-op sync makes zero writes (the server's request log)");
+    assert_eq!(cluster.write_requests(), requests, "it does not even send a no-op apply");
 }
 
 #[tokio::test]
@@ -196,12 +224,18 @@ async fn faults_are_retried_and_the_sync_converges() {
         }),
     );
     cluster.latency(Duration::from_millis(2));
-    cluster.fail_next_writes(&[Fault::Status(500), Fault::Status(429), Fault::Drop, Fault::Status(503), Fault::Drop]);
+    cluster.fail_next_writes(&[
+        FaultAction::Respond(500),
+        FaultAction::Respond(429),
+        FaultAction::Drop,
+        FaultAction::Respond(503),
+        FaultAction::Drop,
+    ]);
     let report = sync(&applier, &manifests(STACK), true).await.expect("converges");
-    assert_eq!(report.changes.count(Action::Create), 9);
+    assert_eq!(report.changes.count(Action::Create), 11);
     assert_eq!(retries.load(Ordering::SeqCst), 5, "each fault cost one retry");
     let inventory = target.load_inventory("shop").await.expect("load").expect("stored");
-    assert_eq!(inventory.len(), 9, "the inventory is consistent");
+    assert_eq!(inventory.len(), 11, "the inventory is consistent");
     let writes = cluster.writes();
     let again = sync(&applier, &manifests(STACK), true).await.expect("no-op");
     assert!(!again.changes.has_writes());
@@ -226,11 +260,11 @@ async fn a_sync_killed_mid_wave_converges_on_the_next_run() {
     .expect("no hang");
     assert!(killed.is_none(), "the sync was killed part way");
     let inventory = target.load_inventory("shop").await.expect("load").expect("saved before the first write");
-    assert_eq!(inventory.len(), 9, "every object the sync could create is tracked");
+    assert_eq!(inventory.len(), 11, "every object the sync could create is tracked");
 
     cluster.latency(Duration::ZERO);
     let report = sync(&applier, &set, true).await.expect("re-sync");
-    assert_eq!(report.changes.count(Action::Create) + report.changes.count(Action::Unchanged), 9);
+    assert_eq!(report.changes.count(Action::Create) + report.changes.count(Action::Unchanged), 11);
     assert!(report.changes.count(Action::Unchanged) >= 2, "{}", report.changes.summary());
     let writes = cluster.writes();
     assert!(!sync(&applier, &set, true).await.expect("no-op").changes.has_writes());
