@@ -113,7 +113,9 @@ async fn sync(
         .revision(revision.map(ToString::to_string))
         .concurrency(args.concurrency)
         .timeout((!args.timeout.is_zero()).then_some(args.timeout))
-        .wait(!args.no_wait)
+        // Only a real cluster runs controllers that make workloads healthy; elsewhere (the
+        // embedded API server, folders, memory) a Deployment would never roll out.
+        .wait(is_cluster(&args.target) && !args.no_wait)
         .force(args.force_conflicts)
         .fail_fast(!args.continue_on_error)
         .on_event(progress.sink());
@@ -236,9 +238,13 @@ fn diff_for(desired: &ManifestSet, observed: &Observed, field_manager: &str) -> 
     ThreeWayDiff::default().field_manager(field_manager).diff(&inputs)
 }
 
+/// Whether the flags name a real cluster (kubeconfig or in-cluster).
+fn is_cluster(args: &TargetArgs) -> bool {
+    args.kube || args.context.is_some() || args.kubeconfig.is_some()
+}
+
 async fn target(args: &TargetArgs) -> anyhow::Result<Box<dyn Target>> {
-    let kube = args.kube || args.context.is_some() || args.kubeconfig.is_some();
-    if kube {
+    if is_cluster(args) {
         let mut options = ConnectOptions::default().namespace(&args.namespace);
         options.context.clone_from(&args.context);
         options.kubeconfig.clone_from(&args.kubeconfig);
@@ -251,7 +257,14 @@ async fn target(args: &TargetArgs) -> anyhow::Result<Box<dyn Target>> {
         bail!("--as and --service-account need a cluster target (--kube)");
     }
     match args.target.as_str() {
-        "embedded" => Ok(Box::new(DirTarget::new(EMBEDDED_STATE))),
+        "embedded" => {
+            // The embedded API server, in process, its state kept under ./.gitops/cluster.
+            let server = ApiServer::open(EMBEDDED_STATE, ApiServerOptions::default())
+                .with_context(|| format!("cannot open the embedded cluster in {EMBEDDED_STATE}"))?;
+            let client = kube::Client::new(server, args.namespace.clone());
+            let target = KubeTarget::new(client, format!("embedded cluster ({EMBEDDED_STATE})"));
+            Ok(Box::new(target.inventory_namespace(&args.namespace)))
+        }
         "memory" => Ok(Box::new(MemoryTarget::new())),
         other => match other.strip_prefix("dir:") {
             Some(path) if !path.is_empty() => Ok(Box::new(DirTarget::new(path))),

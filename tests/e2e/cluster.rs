@@ -138,3 +138,24 @@ fn sync_and_server_side_diff_against_a_cluster_from_kubeconfig() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(diff(&[]).status.code(), Some(0), "{}", stdout(&diff(&[])));
 }
+
+/// The default target is the embedded API server, in process, its state kept under
+/// `./.gitops/cluster` from one run to the next.
+#[test]
+fn the_embedded_target_keeps_its_state_between_runs() {
+    let work = tempfile::tempdir().expect("tempdir");
+    let app = work.path().join("app");
+    std::fs::create_dir_all(&app).expect("mkdir");
+    std::fs::write(app.join("app.yaml"), APP).expect("write");
+    let out = gitops(&["sync", "app"], work.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Synced: 3 created, 0 updated, 0 deleted, 0 unchanged"), "{}", stdout(&out));
+    assert!(work.path().join(".gitops/cluster/log").exists() || work.path().join(".gitops/cluster/snapshot").exists());
+
+    let out = gitops(&["sync", "app"], work.path());
+    assert!(stdout(&out).contains("Synced: 0 created, 0 updated, 0 deleted, 3 unchanged"), "{}", stdout(&out));
+    std::fs::write(app.join("app.yaml"), APP.replace("replicas: 2", "replicas: 4")).expect("write");
+    let out = gitops(&["diff", "app", "--server-side", "--diff-format", "summary"], work.path());
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("spec.replicas: 2 -> 4"), "{}", stdout(&out));
+}
