@@ -33,6 +33,7 @@
 
 mod directory;
 mod error;
+mod gojson;
 pub mod helm;
 pub mod kustomize;
 mod options;

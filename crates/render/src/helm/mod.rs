@@ -1,8 +1,9 @@
 //! Helm charts, rendered as `helm template` (Helm v4.3.1) renders them.
 //!
 //! This is being built in steps (see `docs/helm.md`). What exists today is the template
-//! engine, [`template`]: Go's `text/template`, on which Helm's functions and charts build.
+//! engine, [`template`] (Go's `text/template`), and part of Helm's function set, [`funcs`].
 
+pub mod funcs;
 pub mod template;
 
 use template::TemplateError;
@@ -28,5 +29,29 @@ pub fn cleanup_parse_error(error: &TemplateError) -> String {
             format!("parse error at ({}): {}", tokens[1], tokens[tokens.len() - 1])
         }
         _ => message,
+    }
+}
+
+/// An execution error as Helm's engine reports it (`cleanupExecError`): when the message
+/// carries a `required`/`fail` message, `execution error at (FILE:LINE:COL): MESSAGE`;
+/// otherwise Go's message unchanged.
+#[must_use]
+pub fn cleanup_exec_error(error: &TemplateError) -> String {
+    let message = error.to_string();
+    if !matches!(error, TemplateError::Exec { .. }) {
+        return message;
+    }
+    let tokens: Vec<&str> = message.splitn(3, ": ").collect();
+    if tokens.len() != 3 {
+        return format!("execution error in ({message})");
+    }
+    let marked = tokens[2].lines().find_map(|line| {
+        let start = line.find(funcs::ERR_START)? + funcs::ERR_START.len();
+        let end = line.rfind(funcs::ERR_END)?;
+        (end >= start).then(|| &line[start..end])
+    });
+    match marked {
+        Some(m) => format!("execution error at ({}): {m}", tokens[1]),
+        None => message,
     }
 }

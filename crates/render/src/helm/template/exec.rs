@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::parse::{Arg, Branch, Command, List, Node, Number, Pipe};
 use super::value::Value;
-use super::{Call, FuncMap, MissingKey, TemplateError, Templates, Tree, builtins};
+use super::{Call, FuncMap, MissingKey, Param, TemplateError, Templates, Tree, builtins};
 
 /// How a walk ended.
 enum Flow {
@@ -232,10 +232,16 @@ impl<'a> State<'a> {
 
     /// Runs another template in a nested state (for `template` and `include`).
     pub(super) fn execute_tree(&mut self, tree: Arc<Tree>, data: Value) -> EResult<String> {
+        let set = self.set;
+        self.execute_in(set, tree, data)
+    }
+
+    /// Runs a tree of another set (a copy made by `tpl`) nested in this execution.
+    pub(super) fn execute_in(&mut self, set: &Templates, tree: Arc<Tree>, data: Value) -> EResult<String> {
         if self.depth >= self.set.limits.max_depth {
             return Err(self.error(format!("exceeded maximum template depth ({})", self.set.limits.max_depth)));
         }
-        let mut inner = State::new(self.set, tree, self.depth + 1);
+        let mut inner = State::new(set, tree, self.depth + 1);
         inner.run(data)?;
         if self.out.len() + inner.out.len() > self.set.limits.max_output {
             return Err(TemplateError::Limit(format!("template output exceeds {} bytes", self.set.limits.max_output)));
@@ -460,12 +466,15 @@ impl<'a> State<'a> {
             return Err(self.error(func.arity.message(name, args.len(), given)));
         }
         let mut values = Vec::with_capacity(given);
-        for a in args {
+        for (i, a) in args.iter().enumerate() {
+            let param = func.param(i);
+            self.at(a.pos(), || a.to_string());
+            literal_fits(a, param).map_err(|m| self.error(m))?;
             let v = self.eval_arg(dot, a)?;
-            values.push(if func.raw_args || !matches!(v, Value::Missing) { v } else { Value::Nil });
+            values.push(param.check(v).map_err(|m| self.error(m))?);
         }
         if let Some(f) = fin {
-            values.push(if func.raw_args || !matches!(f, Value::Missing) { f } else { Value::Nil });
+            values.push(func.param(args.len()).check(f).map_err(|m| self.error(m))?);
         }
         self.at(cmd.pos, || cmd.to_string());
         let f = Arc::clone(&func.f);
@@ -474,6 +483,26 @@ impl<'a> State<'a> {
             Ok(v) => Ok(v),
             Err(super::FuncError::Message(m)) => Err(self.error(format!("error calling {name}: {m}"))),
             Err(super::FuncError::Template(e)) => Err(e),
+            Err(super::FuncError::Arg(m)) => Err(self.error(m)),
         }
+    }
+}
+
+/// Go's check of a literal argument against a typed parameter (`evalInteger`, `evalString`,
+/// `evalBool`), made before evaluation: `expected integer; found 2.5`.
+fn literal_fits(arg: &Arg, param: Param) -> Result<(), String> {
+    let (want, fits) = match (param, arg) {
+        (Param::Int, Arg::Number { value: Number::Int(_), .. })
+        | (Param::Str, Arg::Str { .. })
+        | (Param::Bool, Arg::Bool(..)) => return Ok(()),
+        (Param::Int, _) => ("integer", false),
+        (Param::Str, _) => ("string", false),
+        (Param::Bool, _) => ("bool", false),
+        (Param::Any | Param::Value, _) => ("", true),
+    };
+    match arg {
+        Arg::Nil(_) if !fits => Err(format!("cannot assign nil to {}", if want == "integer" { "int" } else { want })),
+        Arg::Number { .. } | Arg::Str { .. } | Arg::Bool(..) if !fits => Err(format!("expected {want}; found {arg}")),
+        _ => Ok(()),
     }
 }

@@ -103,6 +103,9 @@ pub enum FuncError {
     Message(String),
     /// An error from a nested template (`include`), passed through unchanged.
     Template(TemplateError),
+    /// An argument of the wrong type, reported as Go reports it before the call (without
+    /// the `error calling NAME: ` prefix).
+    Arg(String),
 }
 
 impl From<String> for FuncError {
@@ -145,30 +148,79 @@ impl Arity {
 /// The body of a template function.
 pub type FuncBody = dyn Fn(&mut Call<'_, '_>, Vec<Value>) -> Result<Value, FuncError> + Send + Sync;
 
+/// The Go type of a function parameter, which decides how an argument is checked before the
+/// call, as Go's reflective call checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Param {
+    /// `interface{}`: anything; an invalid value arrives as [`Value::Nil`].
+    Any,
+    /// `reflect.Value` (Go's built-ins): anything, [`Value::Missing`] kept.
+    Value,
+    /// `string`.
+    Str,
+    /// `int`.
+    Int,
+    /// `bool`.
+    Bool,
+}
+
+impl Param {
+    /// Checks and converts one argument; the error is Go's message.
+    fn check(self, v: Value) -> Result<Value, String> {
+        let want = match self {
+            Param::Any => return Ok(if matches!(v, Value::Missing) { Value::Nil } else { v }),
+            Param::Value => return Ok(v),
+            Param::Str if matches!(v, Value::String(_)) => return Ok(v),
+            Param::Int if matches!(v, Value::Int(_)) => return Ok(v),
+            Param::Bool if matches!(v, Value::Bool(_)) => return Ok(v),
+            Param::Str => "string",
+            Param::Int => "int",
+            Param::Bool => "bool",
+        };
+        Err(match v {
+            Value::Missing => format!("invalid value; expected {want}"),
+            Value::Nil => format!("wrong type for value; expected {want}; got interface {{}}"),
+            other => format!("wrong type for value; expected {want}; got {}", other.type_name()),
+        })
+    }
+}
+
 /// A function templates can call.
 #[derive(Clone)]
 pub struct Func {
     arity: Arity,
-    /// Whether invalid (missing) arguments reach the function as [`Value::Missing`] instead of
-    /// [`Value::Nil`] (Go's built-ins take `reflect.Value`s and see the difference).
-    raw_args: bool,
+    /// Parameter types; the last one repeats for a variadic function. Empty means all `Any`.
+    params: Arc<[Param]>,
     f: Arc<FuncBody>,
 }
 
 impl Func {
-    /// A function taking `arity` arguments.
+    /// A function taking `arity` arguments of any type (`interface{}` parameters).
     pub fn new(
         arity: Arity,
         f: impl Fn(&mut Call<'_, '_>, Vec<Value>) -> Result<Value, FuncError> + Send + Sync + 'static,
     ) -> Self {
-        Func { arity, raw_args: false, f: Arc::new(f) }
+        Func { arity, params: Arc::from([]), f: Arc::new(f) }
+    }
+
+    /// Declares the parameter types (the last repeats for a variadic function); arguments of
+    /// another type fail before the call with Go's "wrong type for value" error.
+    #[must_use]
+    pub fn params(mut self, params: &[Param]) -> Self {
+        self.params = Arc::from(params);
+        self
     }
 
     fn raw(
         arity: Arity,
         f: impl Fn(&mut Call<'_, '_>, Vec<Value>) -> Result<Value, FuncError> + Send + Sync + 'static,
     ) -> Self {
-        Func { arity, raw_args: true, f: Arc::new(f) }
+        Func::new(arity, f).params(&[Param::Value])
+    }
+
+    /// The type of parameter `i`.
+    fn param(&self, i: usize) -> Param {
+        self.params.get(i).or(self.params.last()).copied().unwrap_or(Param::Any)
     }
 }
 
@@ -198,6 +250,24 @@ impl Call<'_, '_> {
             return Err(FuncError::Message(format!("template: no template \"{name}\" associated with template set")));
         };
         self.state.execute_tree(tree, data).map_err(FuncError::Template)
+    }
+
+    /// Parses `text` as template `name` in a copy of the current set (so it sees, and may
+    /// redefine, the set's templates without changing them) and executes it nested in this
+    /// execution (Helm's `tpl`).
+    ///
+    /// # Errors
+    ///
+    /// [`FuncError::Template`] with the parse or execution error.
+    pub fn execute_text(&mut self, name: &str, text: &str, data: Value) -> Result<String, FuncError> {
+        let mut set = self.state.set.clone();
+        set.parse(name, text).map_err(FuncError::Template)?;
+        let tree = set
+            .trees
+            .get(name)
+            .cloned()
+            .ok_or_else(|| FuncError::Template(TemplateError::NotDefined(name.to_owned())))?;
+        self.state.execute_in(&set, tree, data).map_err(FuncError::Template)
     }
 
     /// The template set being executed.
