@@ -1,5 +1,7 @@
 //! Integration tests: HTTP-level verbs and errors, a server-side apply table, and real kubectl.
 
+#[path = "apiserver/bad_input.rs"]
+mod bad_input;
 #[path = "apiserver/common.rs"]
 mod common;
 #[path = "apiserver/crds.rs"]
@@ -22,6 +24,8 @@ mod persistence;
 mod simulation;
 #[path = "apiserver/ssa_table.rs"]
 mod ssa_table;
+#[path = "apiserver/ssa_table_more.rs"]
+mod ssa_table_more;
 #[path = "apiserver/subresources.rs"]
 mod subresources;
 #[path = "apiserver/watch.rs"]

@@ -8,36 +8,40 @@ use serde_json::{Value, json};
 use crate::common::{content, get, managed, send, server};
 
 const CM: &str = "/api/v1/namespaces/default/configmaps/c";
-const DEPLOY: &str = "/apis/apps/v1/namespaces/default/deployments/web";
+pub(crate) const DEPLOY: &str = "/apis/apps/v1/namespaces/default/deployments/web";
 
 #[derive(Clone, Copy)]
-enum Op {
+pub(crate) enum Op {
     Apply,
     Force,
     Merge,
     JsonPatch,
     Create,
+    /// Apply through the `status` subresource.
+    StatusApply,
+    /// A merge patch through the `status` subresource.
+    StatusMerge,
 }
 
-struct Step {
+pub(crate) struct Step {
     manager: &'static str,
     op: Op,
     body: Value,
     code: u16,
 }
 
-fn step(manager: &'static str, op: Op, body: Value, code: u16) -> Step {
+pub(crate) fn step(manager: &'static str, op: Op, body: Value, code: u16) -> Step {
     Step { manager, op, body, code }
 }
 
-struct Case {
-    name: &'static str,
-    path: &'static str,
-    steps: Vec<Step>,
+pub(crate) struct Case {
+    pub(crate) name: &'static str,
+    pub(crate) path: &'static str,
+    pub(crate) steps: Vec<Step>,
     /// A subset of the stored object's content (see `common::content`).
-    object: Value,
+    pub(crate) object: Value,
     /// `[[manager, operation, fieldsV1], …]`.
-    managed: Value,
+    pub(crate) managed: Value,
 }
 
 fn cm(data: Value) -> Value {
@@ -52,13 +56,13 @@ fn cm_meta(metadata: Value) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta})
 }
 
-fn deploy(spec: Value) -> Value {
+pub(crate) fn deploy(spec: Value) -> Value {
     let mut object = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"}});
     object["spec"] = spec;
     object
 }
 
-fn pod_spec(spec: Value) -> Value {
+pub(crate) fn pod_spec(spec: Value) -> Value {
     let mut template = json!({});
     template["spec"] = spec;
     let mut object = json!({});
@@ -67,7 +71,7 @@ fn pod_spec(spec: Value) -> Value {
 }
 
 /// `fieldsV1` below `spec.template.spec`.
-fn tpl(fields: Value) -> Value {
+pub(crate) fn tpl(fields: Value) -> Value {
     let mut spec = json!({});
     spec["f:spec"] = fields;
     let mut template = json!({});
@@ -77,15 +81,15 @@ fn tpl(fields: Value) -> Value {
     object
 }
 
-fn container(name: &str, image: &str) -> Value {
+pub(crate) fn container(name: &str, image: &str) -> Value {
     json!({"name": name, "image": image})
 }
 
-fn container_fields(name: &str) -> (String, Value) {
+pub(crate) fn container_fields(name: &str) -> (String, Value) {
     (format!("k:{{\"name\":\"{name}\"}}"), json!({".": {}, "f:image": {}, "f:name": {}}))
 }
 
-fn containers_fields(names: &[&str]) -> Value {
+pub(crate) fn containers_fields(names: &[&str]) -> Value {
     let map: serde_json::Map<String, Value> = names.iter().map(|n| container_fields(n)).collect();
     tpl(json!({"f:containers": map}))
 }
@@ -419,41 +423,23 @@ fn cases() -> Vec<Case> {
 }
 
 fn run(server: &ApiServer, path: &str, step: &Step) -> crate::common::Reply {
+    const APPLY: &str = "application/apply-patch+yaml";
+    const MERGE: &str = "application/merge-patch+json";
     let body = step.body.to_string();
-    match step.op {
-        Op::Apply => send(
-            server,
-            "PATCH",
-            &format!("{path}?fieldManager={}", step.manager),
-            "application/apply-patch+yaml",
-            &body,
-        ),
-        Op::Force => send(
-            server,
-            "PATCH",
-            &format!("{path}?fieldManager={}&force=true", step.manager),
-            "application/apply-patch+yaml",
-            &body,
-        ),
-        Op::Merge => send(
-            server,
-            "PATCH",
-            &format!("{path}?fieldManager={}", step.manager),
-            "application/merge-patch+json",
-            &body,
-        ),
-        Op::JsonPatch => send(
-            server,
-            "PATCH",
-            &format!("{path}?fieldManager={}", step.manager),
-            "application/json-patch+json",
-            &body,
-        ),
+    let manager = step.manager;
+    let (method, url, content_type) = match step.op {
+        Op::Apply => ("PATCH", format!("{path}?fieldManager={manager}"), APPLY),
+        Op::Force => ("PATCH", format!("{path}?fieldManager={manager}&force=true"), APPLY),
+        Op::Merge => ("PATCH", format!("{path}?fieldManager={manager}"), MERGE),
+        Op::JsonPatch => ("PATCH", format!("{path}?fieldManager={manager}"), "application/json-patch+json"),
+        Op::StatusApply => ("PATCH", format!("{path}/status?fieldManager={manager}"), APPLY),
+        Op::StatusMerge => ("PATCH", format!("{path}/status?fieldManager={manager}"), MERGE),
         Op::Create => {
             let collection = path.rsplit_once('/').map_or(path, |(collection, _)| collection);
-            send(server, "POST", &format!("{collection}?fieldManager={}", step.manager), "application/json", &body)
+            ("POST", format!("{collection}?fieldManager={manager}"), "application/json")
         }
-    }
+    };
+    send(server, method, &url, content_type, &body)
 }
 
 /// Whether `expected` is contained in `actual`: objects by key, everything else equal.
@@ -466,11 +452,15 @@ fn contains(actual: &Value, expected: &Value) -> bool {
 
 #[test]
 fn server_side_apply_table() {
-    let cases = cases();
-    assert!(cases.len() >= 20, "{} cases", cases.len());
+    let mut cases = cases();
+    cases.extend(crate::ssa_table_more::cases());
+    assert!(cases.len() >= 40, "{} cases", cases.len());
     let mut failures = Vec::new();
     for case in &cases {
         let server = server();
+        if case.path.starts_with("/apis/example.com/") {
+            crate::crds::create_widget_crd(&server);
+        }
         for (index, step) in case.steps.iter().enumerate() {
             let reply = run(&server, case.path, step);
             if reply.code != step.code {
