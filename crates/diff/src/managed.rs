@@ -133,9 +133,14 @@ pub(crate) fn extract_owned(value: &Value, set: &Map<String, Value>) -> Value {
                     Some(child) if !is_leaf_map(child) => extract_owned(item, child),
                     _ => item.clone(),
                 };
-                if let (Member::Key(key), Value::Object(fields)) = (&member, &mut owned) {
+                // Key fields the manager set are kept, so the item can be matched by key. A key
+                // field the server defaulted (a port's `protocol`) is the server's, not applied.
+                if let (Member::Key(key), Value::Object(fields), Some(child)) = (&member, &mut owned, child.as_object())
+                {
                     for (name, value) in key {
-                        fields.entry(name.clone()).or_insert_with(|| value.clone());
+                        if child.contains_key(&format!("f:{name}")) {
+                            fields.entry(name.clone()).or_insert_with(|| value.clone());
+                        }
                     }
                 }
                 out.push((at, owned));
@@ -217,5 +222,15 @@ mod tests {
         let mut value = json!({"finalizers": ["a", "b"], "ports": [{"port": 80}, {"port": 81}]});
         remove_owned(&mut value, set.as_object().expect("object"));
         assert_eq!(value, json!({"finalizers": ["b"], "ports": [{"port": 81}]}));
+    }
+
+    #[test]
+    fn key_fields_the_server_defaulted_are_not_owned() {
+        // A Service port applied without `protocol`: the server keys the item with the default.
+        let set =
+            json!({"f:ports": {"k:{\"port\":80,\"protocol\":\"TCP\"}": {".": {}, "f:port": {}, "f:targetPort": {}}}});
+        let live = json!({"ports": [{"port": 80, "protocol": "TCP", "targetPort": 80}]});
+        let owned = extract_owned(&live, set.as_object().expect("object"));
+        assert_eq!(owned, json!({"ports": [{"port": 80, "targetPort": 80}]}));
     }
 }
