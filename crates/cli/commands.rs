@@ -25,6 +25,9 @@ use crate::progress::Progress;
 /// Where the embedded target keeps its state, relative to the working directory.
 const EMBEDDED_STATE: &str = ".gitops/cluster";
 
+/// How long after a write the embedded cluster's simulated controllers report a rollout done.
+const EMBEDDED_ROLLOUT: std::time::Duration = std::time::Duration::from_millis(100);
+
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Render(args) => {
@@ -113,9 +116,9 @@ async fn sync(
         .revision(revision.map(ToString::to_string))
         .concurrency(args.concurrency)
         .timeout((!args.timeout.is_zero()).then_some(args.timeout))
-        // Only a real cluster runs controllers that make workloads healthy; elsewhere (the
-        // embedded API server, folders, memory) a Deployment would never roll out.
-        .wait(is_cluster(&args.target) && !args.no_wait)
+        // Clusters (real or embedded) run controllers that make workloads healthy; in a folder
+        // or in memory a Deployment would never roll out.
+        .wait(runs_controllers(&args.target) && !args.no_wait)
         .force(args.force_conflicts)
         .fail_fast(!args.continue_on_error)
         .on_event(progress.sink());
@@ -238,6 +241,11 @@ fn diff_for(desired: &ManifestSet, observed: &Observed, field_manager: &str) -> 
     ThreeWayDiff::default().field_manager(field_manager).diff(&inputs)
 }
 
+/// Whether the target runs controllers: a real cluster, or the embedded one.
+fn runs_controllers(args: &TargetArgs) -> bool {
+    is_cluster(args) || args.target == "embedded"
+}
+
 /// Whether the flags name a real cluster (kubeconfig or in-cluster).
 fn is_cluster(args: &TargetArgs) -> bool {
     args.kube || args.context.is_some() || args.kubeconfig.is_some()
@@ -259,7 +267,10 @@ async fn target(args: &TargetArgs) -> anyhow::Result<Box<dyn Target>> {
     match args.target.as_str() {
         "embedded" => {
             // The embedded API server, in process, its state kept under ./.gitops/cluster.
-            let server = ApiServer::open(EMBEDDED_STATE, ApiServerOptions::default())
+            // Like a real cluster: server defaults, and simulated controllers that roll out
+            // workloads, finish Jobs and bind claims shortly after each write.
+            let options = ApiServerOptions::default().defaulting(true).simulate_status(Some(EMBEDDED_ROLLOUT));
+            let server = ApiServer::open(EMBEDDED_STATE, options)
                 .with_context(|| format!("cannot open the embedded cluster in {EMBEDDED_STATE}"))?;
             let client = kube::Client::new(server, args.namespace.clone());
             let target = KubeTarget::new(client, format!("embedded cluster ({EMBEDDED_STATE})"));

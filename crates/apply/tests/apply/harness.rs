@@ -16,8 +16,19 @@ pub(crate) struct Cluster {
 }
 
 impl Cluster {
+    /// A server that fills in defaults as a real one does, with no controllers.
     pub(crate) fn new() -> Cluster {
-        Cluster { server: ApiServer::new(ApiServerOptions::default().request_log(1_000_000)) }
+        Cluster::with(ApiServerOptions::default())
+    }
+
+    /// A server whose simulated controllers roll out workloads and finish Jobs `delay` after
+    /// each write.
+    pub(crate) fn with_controllers(delay: Duration) -> Cluster {
+        Cluster::with(ApiServerOptions::default().simulate_status(Some(delay)))
+    }
+
+    fn with(options: ApiServerOptions) -> Cluster {
+        Cluster { server: ApiServer::new(options.defaulting(true).request_log(1_000_000)) }
     }
 
     pub(crate) fn target(&self) -> KubeTarget {

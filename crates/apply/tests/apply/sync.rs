@@ -137,7 +137,7 @@ async fn full_sync_then_a_second_sync_writes_nothing() {
 
     let (writes, requests) = (cluster.writes(), cluster.write_requests());
     let report = sync(&applier, &set, true).await.expect("second sync");
-    assert_eq!(report.changes.summary(), "0 created, 0 updated, 0 deleted, 11 unchanged");
+    assert_eq!(report.changes.summary(), "0 created, 0 updated, 0 deleted, 11 unchanged", "{:?}", report.changes);
     assert_eq!(cluster.writes(), writes, "a no-op sync makes zero writes (the server's request log)");
     assert_eq!(cluster.write_requests(), requests, "it does not even send a no-op apply");
 }
@@ -269,4 +269,31 @@ async fn a_sync_killed_mid_wave_converges_on_the_next_run() {
     let writes = cluster.writes();
     assert!(!sync(&applier, &set, true).await.expect("no-op").changes.has_writes());
     assert_eq!(cluster.writes(), writes, "converged: nothing left to do, no duplicates");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waves_wait_for_rollouts_and_hooks_run_to_completion_on_the_server() {
+    let cluster = Cluster::with_controllers(Duration::from_millis(60));
+    let target = cluster.target();
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&events);
+    let options = options("shop").timeout(Some(Duration::from_secs(30))).on_event(move |e: Event| {
+        sink.lock().expect("lock").push(e.to_string());
+    });
+    let applier = Applier::new(&target, options);
+    let hook = "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: smoke\n  namespace: shop\n  annotations:\n    \
+        argocd.argoproj.io/hook: PostSync\n    argocd.argoproj.io/hook-delete-policy: HookSucceeded\nspec:\n  \
+        template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: t, image: busybox}]\n---\n";
+    let report = sync(&applier, &manifests(&format!("{hook}{STACK}")), true).await.expect("sync");
+    assert_eq!(report.changes.count(Action::Create), 12);
+    let events = events.lock().expect("lock").clone();
+    let at = |needle: &str| {
+        events.iter().position(|e| e.contains(needle)).unwrap_or_else(|| panic!("{needle}: {events:#?}"))
+    };
+    assert!(at("Deployment/shop/web is Progressing") < at("Deployment/shop/web is Healthy"), "{events:#?}");
+    assert!(at("Deployment/shop/web is Healthy") < at("+ Job/shop/smoke created"), "PostSync after the rollout");
+    // A hook's step is done (and reported created) once the hook has run to its end.
+    assert!(at("hook Job/shop/smoke finished: Healthy") < at("+ Job/shop/smoke created"));
+    let smoke = ObjectRef::new("batch", "Job", Some("shop"), "smoke");
+    assert!(target.get(&smoke).await.expect("get").is_none(), "HookSucceeded deleted the finished Job");
 }
