@@ -18,6 +18,8 @@ mod http_verbs;
 mod kube_rs;
 #[path = "apiserver/kubectl.rs"]
 mod kubectl;
+#[path = "apiserver/kubectl_more.rs"]
+mod kubectl_more;
 #[path = "apiserver/persistence.rs"]
 mod persistence;
 #[path = "apiserver/simulation.rs"]

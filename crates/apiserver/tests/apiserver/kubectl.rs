@@ -6,7 +6,7 @@ use std::process::Command;
 use gitops_apiserver::{ApiServer, ServerHandle, write_kubeconfig};
 
 /// kubectl from `$KUBECTL`, else from `~/.cache/gitops-peers/bin` (what install-peers.sh fills).
-fn kubectl_binary() -> Option<PathBuf> {
+pub(crate) fn kubectl_binary() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("KUBECTL").map(PathBuf::from).filter(|p| p.is_file()) {
         return Some(path);
     }
@@ -14,21 +14,21 @@ fn kubectl_binary() -> Option<PathBuf> {
     Some(home.join(".cache/gitops-peers/bin/kubectl")).filter(|p| p.is_file())
 }
 
-struct Cluster {
+pub(crate) struct Cluster {
     kubectl: PathBuf,
     dir: tempfile::TempDir,
     _handle: ServerHandle,
     _runtime: tokio::runtime::Runtime,
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Cluster {
-    fn start(kubectl: PathBuf) -> Cluster {
+    pub(crate) fn start(kubectl: PathBuf) -> Cluster {
         let runtime =
             tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("a runtime");
         let server = ApiServer::default();
@@ -38,17 +38,23 @@ impl Cluster {
         Cluster { kubectl, dir, _handle: handle, _runtime: runtime }
     }
 
-    fn file(&self, name: &str, text: &str) -> String {
+    pub(crate) fn file(&self, name: &str, text: &str) -> String {
         let path = self.dir.path().join(name);
         std::fs::write(&path, text).expect("a manifest");
         path.display().to_string()
     }
 
-    fn run(&self, args: &[&str]) -> Run {
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        self.run_with(args, &[])
+    }
+
+    /// Runs kubectl with extra environment variables.
+    pub(crate) fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let home = self.dir.path().join("home");
         let output = Command::new(&self.kubectl)
             .args(args)
             .env_clear()
+            .envs(env.iter().copied())
             .env("HOME", &home)
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("KUBECONFIG", self.dir.path().join("kubeconfig"))
@@ -61,7 +67,7 @@ impl Cluster {
         }
     }
 
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let run = self.run(args);
         assert_eq!(run.code, 0, "kubectl {args:?} failed:\n{}\n{}", run.stdout, run.stderr);
         run.stdout
