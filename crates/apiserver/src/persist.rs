@@ -35,6 +35,8 @@ use serde_json::Value;
 
 use crate::store::{Batch, Key, Store};
 
+/// How many times (20 ms apart) a busy lock is tried again before `Locked`.
+const LOCK_RETRIES: u32 = 25;
 const SNAPSHOT: &str = "snapshot";
 const SNAPSHOT_TMP: &str = "snapshot.tmp";
 const LOG: &str = "log";
@@ -168,10 +170,21 @@ impl Durable {
         let lock_path = dir.join(LOCK);
         let lock =
             OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io(&lock_path))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Err(StateError::Locked { path: dir.to_path_buf() }),
-            Err(std::fs::TryLockError::Error(source)) => return Err(StateError::Io { path: lock_path, source }),
+        // A process forked elsewhere in this program (a test spawning kubectl, say) shares the
+        // lock of a server just dropped until it execs, so a busy lock is retried briefly.
+        let mut attempts = 0;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if attempts < LOCK_RETRIES => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    return Err(StateError::Locked { path: dir.to_path_buf() });
+                }
+                Err(std::fs::TryLockError::Error(source)) => return Err(StateError::Io { path: lock_path, source }),
+            }
         }
         let tmp = dir.join(SNAPSHOT_TMP);
         if tmp.exists() {
