@@ -3,6 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
+use gitops_core::schema::Schema;
+
+use crate::openapi;
 use crate::registry::{Registry, Resource};
 
 /// The Content-Type of aggregated discovery replies.
@@ -185,7 +188,7 @@ pub(crate) fn openapi_index(registry: &Registry) -> Value {
 
 /// `/openapi/v3/api/v1` or `/openapi/v3/apis/<group>/<version>`: PATCH operations with the
 /// group-version-kind and the `fieldValidation` parameter, which is all `kubectl apply` looks for.
-pub(crate) fn openapi_group_version(registry: &Registry, group: &str, version: &str) -> Option<Value> {
+pub(crate) fn openapi_group_version(registry: &Registry, schema: &Schema, group: &str, version: &str) -> Option<Value> {
     let mut paths = Map::new();
     let prefix = if group.is_empty() { format!("/api/{version}") } else { format!("/apis/{group}/{version}") };
     for resource in registry.in_group_version(group, version) {
@@ -212,7 +215,7 @@ pub(crate) fn openapi_group_version(registry: &Registry, group: &str, version: &
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": format!("v{major}.{minor}.1")},
         "paths": paths,
-        "components": {"schemas": {}}
+        "components": {"schemas": openapi::component_schemas(schema, registry.in_group_version(group, version))}
     }))
 }
 

@@ -91,6 +91,7 @@ mod error;
 mod faults;
 mod fieldset;
 mod lifecycle;
+mod openapi;
 mod persist;
 mod registry;
 mod request;

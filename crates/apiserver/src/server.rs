@@ -378,9 +378,11 @@ impl ApiServer {
                 }
             }
             ["openapi", "v3"] => read_only(Some(discovery::openapi_index(registry))),
-            ["openapi", "v3", "api", version] => read_only(discovery::openapi_group_version(registry, "", version)),
+            ["openapi", "v3", "api", version] => {
+                read_only(discovery::openapi_group_version(registry, &state.schema, "", version))
+            }
             ["openapi", "v3", "apis", group, version] => {
-                read_only(discovery::openapi_group_version(registry, group, version))
+                read_only(discovery::openapi_group_version(registry, &state.schema, group, version))
             }
             ["api", version] => read_only(discovery::api_resource_list(registry, "", version)),
             ["apis", group, version] => read_only(discovery::api_resource_list(registry, group, version)),

@@ -89,6 +89,12 @@ fn kubectl_crds_scale_applysets_and_deletion() {
     let resources = cluster.ok(&["api-resources", "--api-group=example.com"]);
     assert!(resources.contains("widgets") && resources.contains("wd"), "{resources}");
 
+    // kubectl explain walks the OpenAPI schemas, for built-ins and the CRD.
+    let explained = cluster.ok(&["explain", "deployment.spec.replicas"]);
+    assert!(explained.contains("replicas") && explained.contains("integer"), "{explained}");
+    let explained = cluster.ok(&["explain", "widgets.spec"]);
+    assert!(explained.contains("size") && explained.contains("string"), "{explained}");
+
     // kubectl scale goes through /scale, for a CRD and a Deployment.
     cluster.ok(&["scale", "widget", "w", "--replicas=4"]);
     assert_eq!(cluster.ok(&["get", "widget", "w", "-o", "jsonpath={.spec.replicas}"]), "4");
