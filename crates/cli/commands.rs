@@ -16,9 +16,10 @@ use gitops_render::kustomize::LoadRestrictor;
 use gitops_source::Repository;
 
 use crate::flags::{
-    Cli, ClusterCommand, Command, DryRun, LoadRestrictorFlag, PlanFormat, PruneArgs, ServeArgs, SourceArgs, SyncArgs,
-    TargetArgs,
+    Cli, ClusterCommand, Command, DryRun, LoadRestrictorFlag, PlanFormat, PruneArgs, RollbackArgs, ServeArgs,
+    SourceArgs, SyncArgs, TargetArgs,
 };
+use crate::history::{self, Pin};
 use crate::output;
 use crate::progress::Progress;
 
@@ -77,9 +78,47 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Some(path) => Some(read_plan(path)?),
                 None => None,
             };
-            runtime()?.block_on(sync(&args, set, revision.as_ref(), name, saved, cli.verbose > 0))
+            let pin = if args.unpin { Pin::Release } else { Pin::Keep };
+            runtime()?.block_on(sync(&args, set, revision.as_ref(), name, saved, cli.verbose > 0, pin))
         }
+        Command::History(args) => {
+            let name = app_name_for(args.target.name.as_deref(), &args.app, None);
+            runtime()?.block_on(async {
+                let target = target(&args.target).await?;
+                history::history(target.as_ref(), &name, &args).await
+            })
+        }
+        Command::Rollback(args) => rollback(args, cli.verbose > 0),
     }
+}
+
+/// `gitops rollback PATH REV --repo R`: renders REV and syncs it, pinning the application; with
+/// `--unpin` and no REV, releases the pin.
+fn rollback(mut args: RollbackArgs, verbose: bool) -> anyhow::Result<ExitCode> {
+    let name = app_name(&args.sync.target, &args.sync.source);
+    let Some(to) = args.to.take() else {
+        return runtime()?.block_on(async {
+            let target = target(&args.sync.target).await?;
+            history::unpin(target.as_ref(), &name).await
+        });
+    };
+    if args.sync.unpin {
+        bail!("--unpin releases the pin without syncing: give it without REV");
+    }
+    if args.sync.source.repo.is_none() {
+        bail!("rollback reads REV from Git: give the repository with --repo");
+    }
+    if args.sync.source.rev != "HEAD" {
+        bail!("give the revision once, as REV (not --rev)");
+    }
+    history::rev_spec(&to).clone_into(&mut args.sync.source.rev);
+    let (set, revision) = render(&args.sync.source, Some(&args.sync.target.namespace))
+        .with_context(|| format!("cannot roll {name} back to {to}"))?;
+    let saved = match &args.sync.plan {
+        Some(path) => Some(read_plan(path)?),
+        None => None,
+    };
+    runtime()?.block_on(sync(&args.sync, set, revision.as_ref(), name, saved, verbose, Pin::Set))
 }
 
 async fn sync(
@@ -89,9 +128,11 @@ async fn sync(
     name: String,
     saved: Option<Plan>,
     verbose: bool,
+    pin: Pin,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let target = target(&args.target).await?;
+    history::check_pin(target.as_ref(), &name, revision, pin).await?;
     let (plan, observed) = match saved {
         None => plan_for(target.as_ref(), &args.target, &name, &set, &plan_options(&args.prune)).await?,
         Some(saved) => {
@@ -110,7 +151,7 @@ async fn sync(
     }
     let progress = Progress::new(plan.steps.len(), verbose);
     let options = ApplierOptions::default()
-        .inventory(name)
+        .inventory(&name)
         .field_manager(&args.target.field_manager)
         .dry_run(args.dry_run == Some(DryRun::Server))
         .revision(revision.map(ToString::to_string))
@@ -129,6 +170,16 @@ async fn sync(
     match result {
         Ok(report) => {
             output::print_sync(&report.changes, revision, &plan, mode, true, started.elapsed());
+            if args.dry_run.is_none() {
+                history::update_pin(target.as_ref(), &name, report.inventory, revision, pin).await?;
+                if pin == Pin::Set
+                    && let Some(revision) = revision
+                {
+                    println!(
+                        "{name} is pinned at {revision}: `gitops sync --unpin` or `gitops rollback {name} --unpin` releases it"
+                    );
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(error) => {
@@ -286,16 +337,21 @@ async fn target(args: &TargetArgs) -> anyhow::Result<Box<dyn Target>> {
 
 /// `--name`, else the last component of PATH (of the repository for `.`), else `default`.
 fn app_name(args: &TargetArgs, source: &SourceArgs) -> String {
-    if let Some(name) = &args.name {
-        return name.clone();
+    app_name_for(args.name.as_deref(), &source.path, source.repo.as_deref())
+}
+
+/// `name`, else the last component of `path` (of `repo` for `.`), else `default`.
+fn app_name_for(name: Option<&str>, path: &str, repo: Option<&Path>) -> String {
+    if let Some(name) = name {
+        return name.to_owned();
     }
     let from_path =
         |p: &Path| p.canonicalize().ok().and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()));
-    let last = source.path.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty() && *s != ".");
-    match (last, &source.repo) {
+    let last = path.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty() && *s != ".");
+    match (last, repo) {
         (Some(name), _) => Some(name.to_owned()),
         (None, Some(repo)) => from_path(repo),
-        (None, None) => from_path(Path::new(&source.path)),
+        (None, None) => from_path(Path::new(path)),
     }
     .unwrap_or_else(|| "default".to_owned())
 }

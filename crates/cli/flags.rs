@@ -25,6 +25,10 @@ pub(crate) enum Command {
     Plan(PlanArgs),
     /// Apply PATH to the target, and prune what is no longer desired with --prune.
     Sync(SyncArgs),
+    /// List the revisions APP synced, newest first, from its inventory on the target.
+    History(HistoryArgs),
+    /// Sync PATH at an earlier revision REV and pin the application there (`--unpin` releases it).
+    Rollback(RollbackArgs),
     /// Run a local, in-memory Kubernetes API server.
     #[command(subcommand)]
     Cluster(ClusterCommand),
@@ -217,6 +221,41 @@ pub(crate) struct SyncArgs {
     /// Keep applying after a failure, and report every failure at the end.
     #[arg(long)]
     pub(crate) continue_on_error: bool,
+    /// Sync even though a rollback pinned the application, and release the pin.
+    #[arg(long)]
+    pub(crate) unpin: bool,
+}
+
+/// `gitops history -o` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum HistoryFormat {
+    /// One revision a line, newest first, the current and pinned ones marked.
+    Text,
+    /// `{"name", "revision", "pinned", "history"}`.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    /// The application: its PATH (named after the last component, as `sync` names it) or, with
+    /// --name, anything.
+    #[arg(value_name = "APP", default_value = ".")]
+    pub(crate) app: String,
+    #[command(flatten)]
+    pub(crate) target: TargetArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub(crate) output: HistoryFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RollbackArgs {
+    #[command(flatten)]
+    pub(crate) sync: SyncArgs,
+    /// The revision to go back to: as `gitops history` prints it (`main@sha1:<hex>`), or any
+    /// form `--rev` takes (a commit, a tag, `main~1`). It must resolve in --repo.
+    #[arg(value_name = "REV", required_unless_present = "unpin")]
+    pub(crate) to: Option<String>,
 }
 
 /// `gitops sync --dry-run` modes.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod cluster;
+mod history;
 mod plan;
 
 /// A Git repository in a temporary folder, driven by the `git` CLI.

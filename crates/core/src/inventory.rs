@@ -39,6 +39,10 @@ pub struct Inventory {
     /// Earlier synced revisions, newest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<String>,
+    /// The revision the application is pinned at (set by a rollback), if any: a sync to any
+    /// other revision is refused until it is unpinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<String>,
 }
 
 impl Inventory {
@@ -72,6 +76,21 @@ impl Inventory {
         self.objects
             .iter()
             .map(|(object, api_version)| InventoryEntry { object: object.clone(), api_version: api_version.clone() })
+    }
+
+    /// The synced revisions, newest first: the current one, then the history.
+    ///
+    /// ```
+    /// use gitops_core::Inventory;
+    /// let mut inv = Inventory::default();
+    /// inv.record_revision("main@sha1:1111111111111111111111111111111111111111", 10);
+    /// inv.record_revision("main@sha1:2222222222222222222222222222222222222222", 10);
+    /// let revisions: Vec<&str> = inv.revisions().collect();
+    /// assert_eq!(revisions.len(), 2);
+    /// assert!(revisions[0].ends_with("2222"));
+    /// ```
+    pub fn revisions(&self) -> impl Iterator<Item = &str> + '_ {
+        self.revision.iter().chain(&self.history).map(String::as_str)
     }
 
     /// Records `revision` as synced, moving the previous one into the history (kept to `keep`).
