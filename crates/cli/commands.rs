@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use gitops_apiserver::{ApiServer, ApiServerOptions, write_kubeconfig};
+use gitops_apiserver::{ApiServer, ApiServerOptions, Fault, FaultAction, write_kubeconfig};
 use std::time::Instant;
 
 use gitops_apply::{Applier, ApplierOptions, ConnectOptions, DirTarget, KubeTarget, MemoryTarget, Observed, Target};
@@ -202,6 +202,9 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot open the cluster state in {}", dir.display()))?,
         None => ApiServer::new(options),
     };
+    if let Some(latency) = args.latency.filter(|l| !l.is_zero()) {
+        server.inject(Fault::new(FaultAction::Delay(latency)));
+    }
     let handle = server.listen(args.listen).await.with_context(|| format!("cannot listen on {}", args.listen))?;
     if let Some(path) = &args.kubeconfig {
         write_kubeconfig(path, &handle.url()).with_context(|| format!("cannot write {}", path.display()))?;

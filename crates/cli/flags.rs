@@ -301,4 +301,7 @@ pub(crate) struct ServeArgs {
     /// Keep the objects in DIR, so that they survive restarts (in memory only when absent).
     #[arg(long, value_name = "DIR")]
     pub(crate) state: Option<PathBuf>,
+    /// Delay every request by this long (`5ms`), as a distant API server would (benchmarks).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) latency: Option<std::time::Duration>,
 }
