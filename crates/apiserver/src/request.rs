@@ -90,6 +90,14 @@ pub(crate) fn json_object(body: &[u8]) -> Result<Value, ApiError> {
 
 /// Decodes a YAML (or JSON) body of one document into an object, with kubectl's scalar rules.
 pub(crate) fn yaml_object(body: &[u8]) -> Result<Value, ApiError> {
+    // kubectl and kube-rs send JSON, which is YAML; a JSON object without duplicate keys reads
+    // the same either way, so it skips the YAML parser. Anything else takes the YAML path.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+        && let Ok(value @ Value::Object(_)) = serde_json::from_slice::<Value>(body)
+        && !has_duplicate_keys(body)
+    {
+        return Ok(value);
+    }
     let text = std::str::from_utf8(body)
         .map_err(|_| ApiError::BadRequest("error decoding YAML: the body is not UTF-8".into()))?;
     let options = ReadOptions::default().schema(yaml::Schema::Kubectl);
@@ -100,6 +108,60 @@ pub(crate) fn yaml_object(body: &[u8]) -> Result<Value, ApiError> {
         [_] | [] => Err(ApiError::BadRequest("error decoding YAML: the body must be one object".into())),
         _ => Err(ApiError::BadRequest("error decoding YAML: the body must be one document".into())),
     }
+}
+
+/// Whether a JSON document repeats a key within one object (YAML rejects that, JSON parsers keep
+/// the last); checked by a second, borrowing pass.
+fn has_duplicate_keys(body: &[u8]) -> bool {
+    use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+    struct Check;
+    impl<'de> Visitor<'de> for Check {
+        type Value = ();
+        fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            formatter.write_str("JSON")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if !seen.insert(key) {
+                    return Err(serde::de::Error::custom("duplicate key"));
+                }
+                map.next_value_seed(Nested)?;
+            }
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element_seed(Nested)?.is_some() {}
+            Ok(())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+    }
+    struct Nested;
+    impl<'de> serde::de::DeserializeSeed<'de> for Nested {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_any(Check)
+        }
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    serde::de::DeserializeSeed::deserialize(Nested, &mut deserializer).is_err()
 }
 
 /// How a kind's names are validated.
@@ -306,6 +368,14 @@ mod tests {
         let query = Query::parse(Some("&labelSelector=app%3Dweb%2Ctier+in+(a)&dryRun=All&"));
         assert_eq!(query.get("labelSelector"), Some("app=web,tier in (a)"));
         assert_eq!(query.dry_run().ok(), Some(true));
+    }
+
+    #[test]
+    fn json_bodies_skip_the_yaml_parser_but_not_its_rules() {
+        assert_eq!(yaml_object(br#" {"a": {"b": [1, "x"]}}"#).ok(), Some(json!({"a": {"b": [1, "x"]}})));
+        assert!(yaml_object(br#"{"a": 1, "a": 2}"#).is_err(), "a duplicate key is refused as YAML refuses it");
+        assert!(yaml_object(br#"{"a": {"b": 1, "b": 1}}"#).is_err(), "also when nested");
+        assert_eq!(yaml_object(b"a: 1").ok(), Some(json!({"a": 1})));
     }
 
     #[test]

@@ -190,7 +190,14 @@ pub struct ApiServer {
 
 /// What a route answers: a JSON document (and whether the request wrote), or a stream.
 enum Answer {
-    Json { code: u16, content_type: &'static str, body: Value, wrote: bool },
+    Json {
+        code: u16,
+        content_type: &'static str,
+        body: Value,
+        wrote: bool,
+    },
+    /// A JSON document already serialized (a LIST).
+    Bytes(Vec<u8>),
     Stream(ResponseBody),
 }
 
@@ -274,6 +281,7 @@ impl ApiServer {
         match self.route(&parts.method, &parts.uri, &parts.headers, &body) {
             Ok(Answer::Json { code, content_type, body, wrote }) => (respond(code, content_type, &body), wrote),
             Ok(Answer::Stream(body)) => (stream_response(body), false),
+            Ok(Answer::Bytes(bytes)) => (respond_bytes(200, "application/json", bytes), false),
             Err(error) => (respond(error.code(), "application/json", &error.status()), false),
         }
     }
@@ -418,6 +426,9 @@ impl ApiServer {
             _ if target.subresource.is_some() => state.subresource(env, method, target, &call),
             (&Method::GET, false) if query.flag("watch") => return self.watch(&state, target, query),
             (&Method::GET, true) if query.flag("watch") => return Err(ApiError::MethodNotAllowed),
+            (&Method::GET, false) if target.subresource.is_none() => {
+                return state.list_json(target, query).map(Answer::Bytes);
+            }
             (&Method::GET, true) => state.get(target),
             (&Method::GET, false) => state.list(target, query),
             (&Method::POST, false) => state.create(env, target, &call),
@@ -597,7 +608,10 @@ fn meta_name(body: &Value) -> Option<String> {
 }
 
 fn respond(code: u16, content_type: &str, body: &Value) -> Response<ResponseBody> {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    respond_bytes(code, content_type, serde_json::to_vec(body).unwrap_or_default())
+}
+
+fn respond_bytes(code: u16, content_type: &str, bytes: Vec<u8>) -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::whole(bytes));
     *response.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(value) = http::HeaderValue::from_str(content_type) {

@@ -145,6 +145,42 @@ impl State {
     }
 
     pub(crate) fn list(&self, target: &Target, query: &Query) -> Result<Reply, ApiError> {
+        let (items, metadata) = self.select(target, query)?;
+        let items: Vec<Value> = items.into_iter().cloned().collect();
+        let resource = &target.resource;
+        Ok(Reply::ok(json!({
+            "kind": format!("{}List", resource.kind),
+            "apiVersion": resource.api_version(),
+            "metadata": metadata,
+            "items": items,
+        })))
+    }
+
+    /// LIST straight to JSON bytes, without copying the objects first: what GET on a collection
+    /// answers.
+    pub(crate) fn list_json(&self, target: &Target, query: &Query) -> Result<Vec<u8>, ApiError> {
+        let (items, metadata) = self.select(target, query)?;
+        let resource = &target.resource;
+        let head = json!({"kind": format!("{}List", resource.kind), "apiVersion": resource.api_version(), "metadata": metadata});
+        let mut out = serde_json::to_vec(&head).map_err(|e| ApiError::Internal(e.to_string()))?;
+        out.pop();
+        out.extend_from_slice(b",\"items\":[");
+        for (at, item) in items.iter().enumerate() {
+            if at > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, item).map_err(|e| ApiError::Internal(e.to_string()))?;
+        }
+        out.extend_from_slice(b"]}");
+        Ok(out)
+    }
+
+    /// The objects a LIST answers with, and the list's metadata (resourceVersion, continue).
+    fn select<'a>(
+        &'a self,
+        target: &'a Target,
+        query: &Query,
+    ) -> Result<(Vec<&'a Value>, Map<String, Value>), ApiError> {
         let (labels, fields) = query.selectors()?;
         let limit = match query.get("limit") {
             Some(text) => text.parse::<usize>().map_err(|_| ApiError::BadRequest(format!("invalid limit {text:?}")))?,
@@ -160,8 +196,7 @@ impl State {
                 labels.as_ref().is_none_or(|s| s.matches(object.pointer("/metadata/labels").unwrap_or(&Value::Null)))
             })
             .filter(|object| fields.as_ref().is_none_or(|s| s.matches(object)));
-        let mut items: Vec<Value> =
-            if limit == 0 { matching.cloned().collect() } else { matching.take(limit + 1).cloned().collect() };
+        let mut items: Vec<&Value> = if limit == 0 { matching.collect() } else { matching.take(limit + 1).collect() };
         let mut metadata = Map::new();
         metadata.insert("resourceVersion".into(), json!(self.store.revision().to_string()));
         if limit > 0 && items.len() > limit {
@@ -172,12 +207,7 @@ impl State {
                 metadata.insert("continue".into(), json!(token));
             }
         }
-        Ok(Reply::ok(json!({
-            "kind": format!("{}List", resource.kind),
-            "apiVersion": resource.api_version(),
-            "metadata": metadata,
-            "items": items,
-        })))
+        Ok((items, metadata))
     }
 
     pub(crate) fn create(&mut self, env: Env<'_>, target: &Target, call: &Call<'_>) -> Result<Reply, ApiError> {
