@@ -23,6 +23,29 @@ impl From<usize> for PathSegment {
     }
 }
 
+/// The path of a `serde_path_to_error` error, as segments [`locate`] can find (enum variants and
+/// unknown segments are dropped).
+///
+/// ```
+/// use gitops_core::yaml::{path_of, PathSegment};
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Item { port: u16 }
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Doc { items: Vec<Item> }
+/// let value = serde_json::json!({"items": [{"port": 80}, {"port": "http"}]});
+/// let error = serde_path_to_error::deserialize::<_, Doc>(value).unwrap_err();
+/// assert_eq!(path_of(error.path()), [PathSegment::from("items"), 1.into(), "port".into()]);
+/// ```
+pub fn path_of(path: &serde_path_to_error::Path) -> Vec<PathSegment> {
+    path.iter()
+        .filter_map(|segment| match segment {
+            serde_path_to_error::Segment::Map { key } => Some(PathSegment::Key(key.clone())),
+            serde_path_to_error::Segment::Seq { index } => Some(PathSegment::Index(*index)),
+            _ => None,
+        })
+        .collect()
+}
+
 enum Frame {
     Seq { next: usize },
     Map { key: Option<String> },

@@ -31,7 +31,7 @@ mod resolve;
 use std::fmt;
 
 pub use emit::{EmitOptions, compare_keys, to_string, to_string_multi};
-pub use locate::{PathSegment, locate};
+pub use locate::{PathSegment, locate, path_of};
 pub use number::format_float;
 pub use read::{Document, ReadOptions, parse_documents};
 pub use resolve::{KeyKind, Schema, resolve_key_kind};

@@ -1,7 +1,7 @@
 //! Finding and reading kustomization files, and reading files within the load restrictions.
 
 use gitops_core::tree::{EntryKind, FileTree, TreeError, join};
-use gitops_core::yaml::{PathSegment, ReadOptions, Schema, locate, parse_documents};
+use gitops_core::yaml::{ReadOptions, Schema, locate, parse_documents, path_of};
 
 use super::error::KustomizeError;
 use super::types::Kustomization;
@@ -96,15 +96,7 @@ pub(crate) fn load_kustomization(tree: &dyn FileTree, dir: &str, max: u64) -> Re
     };
     let value = if value.is_null() { serde_json::Value::Object(serde_json::Map::new()) } else { value };
     let mut kustomization: Kustomization = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path: Vec<PathSegment> = e
-            .path()
-            .iter()
-            .filter_map(|segment| match segment {
-                serde_path_to_error::Segment::Map { key } => Some(PathSegment::Key(key.clone())),
-                serde_path_to_error::Segment::Seq { index } => Some(PathSegment::Index(*index)),
-                _ => None,
-            })
-            .collect();
+        let path = path_of(e.path());
         let inner = e.inner().to_string();
         let unknown = inner.strip_prefix("unknown field `").and_then(|rest| rest.split('`').next()).map(str::to_owned);
         // The path ends at the offending field (for an unknown field, at the field itself).
