@@ -141,6 +141,33 @@ pub(super) fn register(map: &mut FuncMap) {
     add(map, "without", Arity::AtLeast(1), |_, a| {
         Ok(Value::list(list_of(&a[0], "without")?.into_iter().filter(|v| !a[1..].contains(v)).collect()))
     });
+    // Sprig's `slice` (it replaces Go's built-in): integer-ish indexes, panics become errors.
+    add(map, "slice", Arity::AtLeast(1), |_, a| {
+        let items = match &a[0] {
+            Value::List(items) => items,
+            Value::Missing | Value::Nil => {
+                return Err(FuncError::Message(
+                    "runtime error: invalid memory address or nil pointer dereference".to_owned(),
+                ));
+            }
+            other => {
+                return Err(FuncError::Message(format!(
+                    "list should be type of slice or array but {}",
+                    kind_of(other)
+                )));
+            }
+        };
+        if items.is_empty() {
+            return Ok(Value::Nil);
+        }
+        let len = i64::try_from(items.len()).unwrap_or(i64::MAX);
+        let start = a.get(1).map_or(0, to_int64);
+        let end = a.get(2).map_or(len, to_int64);
+        match (usize::try_from(start), usize::try_from(end)) {
+            (Ok(s), Ok(e)) if s <= e && e <= items.len() => Ok(Value::list(items[s..e].to_vec())),
+            _ => Err(FuncError::Message("reflect.Value.Slice: slice index out of bounds".to_owned())),
+        }
+    });
     add(map, "until", Arity::Exact(1), |_, a| {
         let n = want_int(&a[0])?;
         let step = if n < 0 { -1 } else { 1 };

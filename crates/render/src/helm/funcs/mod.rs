@@ -156,6 +156,8 @@ pub fn helm_funcs() -> FuncMap {
     typed(&mut map, &["replace", "regexReplaceAll", "regexReplaceAllLiteral"], &[Str, Str, Str]);
     typed(&mut map, &["repeat", "indent", "nindent", "trunc"], &[Int, Str]);
     typed(&mut map, &["substr"], &[Int, Int, Str]);
+    typed(&mut map, &["abbrev"], &[Int, Str]);
+    typed(&mut map, &["plural"], &[Str, Str, Int]);
     typed(&mut map, &["join", "pluck", "kindIs", "required"], &[Str, Any]);
     typed(&mut map, &["ternary"], &[Any, Any, Bool]);
     typed(&mut map, &["until"], &[Int]);

@@ -119,6 +119,18 @@ pub(super) fn register(map: &mut FuncMap) {
         };
         s(out.unwrap_or_default())
     });
+    add(map, "abbrev", Arity::Exact(2), |_, a| {
+        let width = want_int(&a[0])?;
+        let text = want_str(&a[1])?;
+        let w = usize::try_from(width).unwrap_or(0);
+        if width < 4 || text.len() <= w {
+            return s(text);
+        }
+        s(format!("{}...", text.get(..w - 3).unwrap_or(text)))
+    });
+    add(map, "plural", Arity::Exact(3), |_, a| {
+        s(if want_int(&a[2])? == 1 { want_str(&a[0])? } else { want_str(&a[1])? })
+    });
     add(map, "toString", Arity::Exact(1), |_, a| s(strval(&a[0])));
     add(map, "split", Arity::Exact(2), |_, a| {
         let sep = want_str(&a[0])?.to_owned();
