@@ -18,14 +18,20 @@ data:
   added: in-two
 ";
 
-#[test]
-fn history_rollback_pin_and_unpin() {
+/// A repository with two commits of `apps/shop`: `settings` blue, then green with `extra` added.
+fn two_commits() -> (Repo, String, String) {
     let repo = Repo::new();
     repo.write("apps/shop/settings.yaml", APP);
     let first = repo.commit("one");
     repo.write("apps/shop/settings.yaml", &APP.replace("blue", "green"));
     repo.write("apps/shop/extra.yaml", EXTRA);
     let second = repo.commit("two");
+    (repo, first, second)
+}
+
+#[test]
+fn history_rollback_pin_and_unpin() {
+    let (repo, first, second) = two_commits();
     let work = tempfile::tempdir().expect("tempdir");
     let repo_arg = repo.path().to_string_lossy().into_owned();
     let run = |args: &[&str]| gitops(args, work.path());
@@ -102,4 +108,30 @@ fn history_rollback_pin_and_unpin() {
     let out = run(&["history", "apps/shop", "-o", "json"]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(json["pinned"], serde_json::Value::Null, "{json}");
+}
+
+/// The pin is part of the inventory, so a folder target keeps it too, in `_inventory/APP.json`.
+#[test]
+fn the_pin_lives_in_the_inventory_of_a_folder_target() {
+    let (repo, first, _) = two_commits();
+    let work = tempfile::tempdir().expect("tempdir");
+    let out_dir = work.path().join("out");
+    let target = format!("dir:{}", out_dir.display());
+    let repo_arg = repo.path().to_string_lossy().into_owned();
+    let run = |args: &[&str]| gitops(args, work.path());
+
+    assert!(run(&["sync", "apps/shop", "--repo", &repo_arg, "--target", &target]).status.success());
+    let out = run(&["rollback", "apps/shop", &first[..10], "--repo", &repo_arg, "--target", &target]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let settings = std::fs::read_to_string(out_dir.join("default/ConfigMap/settings.yaml")).expect("written");
+    assert!(settings.contains("colour: blue"), "{settings}");
+    let inventory = std::fs::read_to_string(out_dir.join("_inventory/shop.json")).expect("inventory");
+    let inventory: serde_json::Value = serde_json::from_str(&inventory).expect("json");
+    assert_eq!(inventory["pinned"], format!("sha1:{first}"), "{inventory}");
+
+    let out = run(&["sync", "apps/shop", "--repo", &repo_arg, "--target", &target]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is pinned at"), "{}", stderr(&out));
+    let out = run(&["history", "apps/shop", "--target", &target]);
+    assert!(stdout(&out).contains(&format!("sha1:{first}  (current, pinned)")), "{}", stdout(&out));
 }
