@@ -13,7 +13,6 @@ use gitops_diff::{DiffSet, Inputs, ThreeWayDiff};
 use gitops_plan::{Plan, PlanOptions};
 use gitops_render::RenderOptions;
 use gitops_render::kustomize::LoadRestrictor;
-use gitops_source::Repository;
 
 use crate::flags::{
     Cli, ClusterCommand, Command, DryRun, LoadRestrictorFlag, PlanFormat, PruneArgs, RollbackArgs, ServeArgs,
@@ -71,6 +70,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Cluster(ClusterCommand::Serve(args)) => runtime()?.block_on(serve(&args)),
+        Command::Source(command) => crate::git::run(command),
         Command::Sync(args) => {
             let (set, revision) = render(&args.source, Some(&args.target.namespace))?;
             let name = app_name(&args.target, &args.source);
@@ -105,13 +105,13 @@ fn rollback(mut args: RollbackArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     if args.sync.unpin {
         bail!("--unpin releases the pin without syncing: give it without REV");
     }
-    if args.sync.source.repo.is_none() {
+    if args.sync.source.git.repo.is_none() {
         bail!("rollback reads REV from Git: give the repository with --repo");
     }
-    if args.sync.source.rev != "HEAD" {
+    if args.sync.source.git.rev != "HEAD" {
         bail!("give the revision once, as REV (not --rev)");
     }
-    history::rev_spec(&to).clone_into(&mut args.sync.source.rev);
+    history::rev_spec(&to).clone_into(&mut args.sync.source.git.rev);
     let (set, revision) = render(&args.sync.source, Some(&args.sync.target.namespace))
         .with_context(|| format!("cannot roll {name} back to {to}"))?;
     let saved = match &args.sync.plan {
@@ -224,13 +224,11 @@ fn render(source: &SourceArgs, namespace: Option<&str>) -> anyhow::Result<(Manif
         LoadRestrictorFlag::RootOnly => LoadRestrictor::RootOnly,
         LoadRestrictorFlag::None => LoadRestrictor::None,
     });
-    options = options.remote(std::sync::Arc::new(crate::remote::SourceResolver));
     if let Some(ns) = namespace {
         options = options.namespace(ns);
     }
-    if let Some(repo_path) = &source.repo {
-        let repo = Repository::open(repo_path)?;
-        let revision = repo.resolve(&source.rev)?;
+    options = options.remote(std::sync::Arc::new(crate::remote::SourceResolver::new(&source.git)));
+    if let Some((repo, revision)) = crate::git::resolve(&source.git)? {
         let snapshot = repo.snapshot(&revision)?;
         let set = gitops_render::render(&snapshot, &source.path, &options)
             .with_context(|| format!("cannot render {} at {revision}", source.path))?;
@@ -340,11 +338,11 @@ async fn target(args: &TargetArgs) -> anyhow::Result<Box<dyn Target>> {
 
 /// `--name`, else the last component of PATH (of the repository for `.`), else `default`.
 fn app_name(args: &TargetArgs, source: &SourceArgs) -> String {
-    app_name_for(args.name.as_deref(), &source.path, source.repo.as_deref())
+    app_name_for(args.name.as_deref(), &source.path, source.git.repo.as_deref())
 }
 
 /// `name`, else the last component of `path` (of `repo` for `.`), else `default`.
-fn app_name_for(name: Option<&str>, path: &str, repo: Option<&Path>) -> String {
+fn app_name_for(name: Option<&str>, path: &str, repo: Option<&str>) -> String {
     if let Some(name) = name {
         return name.to_owned();
     }
@@ -353,7 +351,9 @@ fn app_name_for(name: Option<&str>, path: &str, repo: Option<&Path>) -> String {
     let last = path.trim_end_matches('/').rsplit('/').next().filter(|s| !s.is_empty() && *s != ".");
     match (last, repo) {
         (Some(name), _) => Some(name.to_owned()),
-        (None, Some(repo)) => from_path(repo),
+        (None, Some(repo)) => from_path(Path::new(repo)).or_else(|| {
+            repo.trim_end_matches('/').trim_end_matches(".git").rsplit(['/', ':']).next().map(str::to_owned)
+        }),
         (None, None) => from_path(Path::new(path)),
     }
     .unwrap_or_else(|| "default".to_owned())

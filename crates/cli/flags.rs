@@ -32,6 +32,73 @@ pub(crate) enum Command {
     /// Run a local, in-memory Kubernetes API server.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Inspect Git sources: resolve a revision, list a remote's references.
+    #[command(subcommand)]
+    Source(SourceCommand),
+}
+
+/// How to reach a Git repository: the URL and the fetch options.
+#[derive(Debug, Args)]
+pub(crate) struct GitArgs {
+    /// The repository: a local path (read in place) or a URL (`https://`, `http://`, `git://`,
+    /// `ssh://`, `user@host:path`, `file://`), fetched into the cache.
+    #[arg(long, value_name = "URL")]
+    pub(crate) repo: Option<String>,
+    /// The revision: a branch, tag, `refs/...` name or commit, or a semver range over tags
+    /// (`>=1.0.0 <2.0.0`, `~1.2`, `^1`, `1.x`, or `semver:RANGE`). Default: the default branch.
+    #[arg(long, value_name = "REV", default_value = "HEAD")]
+    pub(crate) rev: String,
+    /// Fetch only this many commits of history (needs a server speaking Git protocol v2).
+    #[arg(long, value_name = "N")]
+    pub(crate) depth: Option<u32>,
+    /// The cache of mirrored repositories. Default: $GITOPS_CACHE_DIR, else
+    /// $XDG_CACHE_HOME/gitops/git, else ~/.cache/gitops/git.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache: Option<PathBuf>,
+    /// PEM bundle of the CAs to trust for HTTPS, instead of the system's.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_file: Option<PathBuf>,
+    /// SSH private key file.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ssh_key: Option<PathBuf>,
+    /// SSH known_hosts file; host keys are checked strictly against it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) known_hosts: Option<PathBuf>,
+}
+
+/// `gitops source …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum SourceCommand {
+    /// Fetch the repository and resolve --rev to a commit, with its metadata.
+    /// HTTPS credentials come from GITOPS_GIT_TOKEN, or GITOPS_GIT_USERNAME and GITOPS_GIT_PASSWORD.
+    Resolve(ResolveArgs),
+    /// List the remote's HEAD, branches and tags without fetching, like `git ls-remote`.
+    LsRemote(LsRemoteArgs),
+}
+
+/// `gitops source … -o` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum SourceFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ResolveArgs {
+    #[command(flatten)]
+    pub(crate) git: GitArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub(crate) output: SourceFormat,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LsRemoteArgs {
+    #[command(flatten)]
+    pub(crate) git: GitArgs,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub(crate) output: SourceFormat,
 }
 
 /// Where the manifests come from.
@@ -41,12 +108,9 @@ pub(crate) struct SourceArgs {
     /// relative to the repository root; otherwise a local path.
     #[arg(default_value = ".")]
     pub(crate) path: String,
-    /// Read PATH from this Git repository (a local path) at --rev, without a checkout.
-    #[arg(long, value_name = "URL")]
-    pub(crate) repo: Option<PathBuf>,
-    /// The revision to read with --repo: a branch, tag or commit.
-    #[arg(long, value_name = "REV", default_value = "HEAD", requires = "repo")]
-    pub(crate) rev: String,
+    /// With --repo, PATH is read from that Git repository at --rev, without a checkout.
+    #[command(flatten)]
+    pub(crate) git: GitArgs,
     /// Which files a kustomization may read, as `kubectl kustomize --load-restrictor`.
     #[arg(long, value_enum, value_name = "R", default_value = "LoadRestrictionsRootOnly")]
     pub(crate) load_restrictor: LoadRestrictorFlag,

@@ -2,6 +2,7 @@
 
 mod commands;
 mod flags;
+mod git;
 mod history;
 mod output;
 mod progress;

@@ -252,14 +252,73 @@ fn kustomize_remote_base_pinned_to_a_tag() {
     let out = gitops(&["render", "."], app.path());
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "apiVersion: v1\ndata:\n  version: one\nkind: ConfigMap\nmetadata:\n  name: app-shared\n");
-    std::fs::write(
-        app.path().join("kustomization.yaml"),
-        "resources:\n- https://example.invalid/org/repo//base?ref=v1\n",
-    )
-    .expect("write");
-    let out = gitops(&["render", "."], app.path());
+    // The same base over git://, served by `git daemon`, fetched into the cache.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let parent = library.path().parent().expect("parent");
+    let name = library.path().file_name().expect("name").to_string_lossy().into_owned();
+    let mut daemon = Command::new("git")
+        .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", &format!("--port={port}")])
+        .arg(format!("--base-path={}", parent.display()))
+        .arg(parent)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("git daemon");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let cache = tempfile::tempdir().expect("cache");
+    let cache_arg = cache.path().to_string_lossy().into_owned();
+    let url = format!("git://127.0.0.1:{port}/{name}//base?ref=v1");
+    std::fs::write(app.path().join("kustomization.yaml"), format!("resources:\n- {url}\n")).expect("write");
+    let out = gitops(&["render", ".", "--cache", &cache_arg], app.path());
+    let _ = daemon.kill();
+    let _ = daemon.wait();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("version: one"), "{}", stdout(&out));
+    // An unreachable remote is an error naming it.
+    std::fs::write(app.path().join("kustomization.yaml"), "resources:\n- git://127.0.0.1:1/org/repo//base?ref=v1\n")
+        .expect("write");
+    let out = gitops(&["render", ".", "--cache", &cache_arg], app.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("only file:// repositories"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot fetch from git://127.0.0.1:1/org/repo"), "{}", stderr(&out));
+}
+
+#[test]
+fn source_resolve_and_ls_remote() {
+    let repo = Repo::new();
+    repo.write("app/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n");
+    let first = repo.commit("first");
+    repo.git(&["tag", "v1.0.0"]);
+    repo.write("app/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: d\n");
+    let second = repo.commit("second");
+    repo.git(&["tag", "-a", "v1.1.0", "-m", "release"]);
+    repo.git(&["tag", "v2.0.0-rc.1"]);
+    let cache = tempfile::tempdir().expect("cache");
+    let cache_arg = cache.path().to_string_lossy().into_owned();
+    let url = format!("file://{}", repo.path().display());
+    let out = gitops(
+        &["source", "resolve", "--repo", &url, "--rev", ">=1.0.0 <2.0.0", "-o", "json", "--cache", &cache_arg],
+        repo.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(json["revision"], format!("v1.1.0@sha1:{second}"));
+    assert_eq!(json["message"], "second\n");
+    assert_eq!(json["author"]["name"], "Test");
+    let out = gitops(&["source", "resolve", "--repo", &url, "--rev", "v1.0.0", "--cache", &cache_arg], repo.path());
+    assert!(stdout(&out).starts_with(&format!("v1.0.0@sha1:{first}\n")), "{}", stdout(&out));
+    let out = gitops(&["source", "ls-remote", "--repo", &url, "--cache", &cache_arg], repo.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains(&format!("{second}\tHEAD -> refs/heads/main")), "{}", stdout(&out));
+    assert!(stdout(&out).contains(&format!("{first}\trefs/tags/v1.0.0")), "{}", stdout(&out));
+    // `render --repo URL --rev RANGE` reads the tag's tree from the mirror.
+    let out = gitops(&["render", "app", "--repo", &url, "--rev", "~1.0", "--cache", &cache_arg], repo.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("name: c"), "{}", stdout(&out));
+    let out = gitops(&["source", "resolve", "--repo", "ext::sh -c id", "--cache", &cache_arg], repo.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("remote helper transport is not allowed"), "{}", stderr(&out));
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! Git sources for gitops-rs: resolve a revision of a local repository to an exact commit, and read
 //! that commit's files as a [`FileTree`](gitops_core::FileTree) without checking anything out.
 //!
-//! Everything here is blocking and local: repositories are opened with gitoxide, in-process, and
-//! nothing runs `git` or touches the network.
+//! Everything here is blocking. Local repositories are opened with gitoxide, in-process; remote
+//! ones are mirrored into a [`Cache`] (see [`RemoteUrl`] for the allowed transports and
+//! docs/source.md for the cache's guarantees) and then read the same way.
 //!
 //! # Overview
 //!
@@ -74,17 +75,35 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! # Features
+//! # Remote repositories
 //!
-//! None yet. Fetching from remotes will come behind a feature, so that reading a local repository
-//! never compiles a network stack.
+//! - [`RemoteUrl::parse`] checks a URL (path, `file://`, `git://`, `http(s)://`, `ssh://`,
+//!   `user@host:path`) and refuses helper transports and option injection; credentials never
+//!   show in `Debug`, `Display` or errors.
+//! - [`Cache::update`] clones or fetches a bare mirror under a file lock, atomically;
+//!   [`Cache::ls_remote`] lists references without fetching.
+//! - [`Reference`] is a name, the default branch, or a [`SemverRange`] over tags (Flux semantics);
+//!   [`Repository::resolve_reference`] resolves it and [`Repository::changed_paths`] says what
+//!   changed under a folder between two revisions.
 
 #![deny(missing_docs)]
 
+mod cache;
+mod reference;
 mod repository;
 mod resolve;
+mod semver_range;
 mod snapshot;
+mod transport;
+mod url;
 
+pub use cache::{Cache, FetchError, FetchOutcome, Mirror};
+pub use gix::progress::Discard as DiscardProgress;
+pub use gix::{NestedProgress, Progress};
+pub use reference::Reference;
 pub use repository::{OpenError, Repository};
 pub use resolve::ResolveError;
+pub use semver_range::{SemverError, SemverRange, parse_version};
 pub use snapshot::{Snapshot, SnapshotError};
+pub use transport::{FetchOptions, RemoteRef, ssh_command};
+pub use url::{Credentials, RemoteUrl, Secret, Transport, UrlError};

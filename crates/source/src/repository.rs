@@ -52,6 +52,38 @@ impl Repository {
         Snapshot::new(self.repo.clone(), revision.clone())
     }
 
+    /// Wraps a repository gix opened.
+    pub(crate) fn from_gix(repo: gix::ThreadSafeRepository) -> Repository {
+        Repository { repo }
+    }
+
+    /// Whether every reference can be read and points to an object that exists: a cheap check
+    /// that a mirror is not corrupt (a missing pack or a garbled reference file).
+    pub(crate) fn is_readable(&self) -> bool {
+        let repo = self.local();
+        if repo.head().is_err() {
+            return false;
+        }
+        let Ok(platform) = repo.references() else { return false };
+        let Ok(all) = platform.all() else { return false };
+        for reference in all {
+            let Ok(mut reference) = reference else { return false };
+            match reference.peel_to_id() {
+                Ok(id) if repo.has_object(id) => {}
+                _ => return false,
+            }
+        }
+        true
+    }
+
+    /// The names of the tags (`v1.0.0`, without `refs/tags/`).
+    pub(crate) fn tag_names(&self) -> Vec<String> {
+        let repo = self.local();
+        let Ok(platform) = repo.references() else { return Vec::new() };
+        let Ok(tags) = platform.tags() else { return Vec::new() };
+        tags.filter_map(Result::ok).map(|r| r.name().shorten().to_string()).collect()
+    }
+
     /// A thread-local handle for one operation.
     pub(crate) fn local(&self) -> gix::Repository {
         self.repo.to_thread_local()

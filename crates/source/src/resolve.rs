@@ -72,6 +72,14 @@ impl Repository {
     }
 }
 
+fn highest_tags(tags: &[String]) -> String {
+    if tags.is_empty() {
+        "; the repository has no version tags".to_owned()
+    } else {
+        format!("; highest tags: {}", tags.join(", "))
+    }
+}
+
 fn not_found(repo: &gix::Repository, rev: &str) -> ResolveError {
     ResolveError::NotFound { rev: rev.to_owned(), candidates: closest(rev.trim(), &reference_names(repo)) }
 }
@@ -156,6 +164,14 @@ pub enum ResolveError {
         rev: String,
         /// The existing reference names closest to it, best first (at most five).
         candidates: Vec<String>,
+    },
+    /// No tag's version satisfies the range.
+    #[error("no tag matches the semver range {range:?}{}", highest_tags(highest))]
+    NoTagInRange {
+        /// The range, as given.
+        range: String,
+        /// The highest version tags there are (at most five), highest first.
+        highest: Vec<String>,
     },
     /// `HEAD` points to a branch that has no commit yet.
     #[error("HEAD points to branch {branch:?}, which has no commits yet")]

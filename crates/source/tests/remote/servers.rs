@@ -1,0 +1,194 @@
+//! Git servers for the tests, on 127.0.0.1 with dynamic ports, stopped on drop: `git daemon`,
+//! `git http-backend` behind lighttpd (http, and https with a test CA made by `openssl`), and a
+//! TCP proxy that cuts the connection after a number of bytes.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free port (the listener is dropped right away; a clash is retried by the caller's wait).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn wait_for(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server on port {port} did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether `program` can be run; tests that need it print a notice and return otherwise.
+pub(crate) fn have(program: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {program} || test -x /usr/sbin/{program}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        eprintln!("notice: {program} is not installed; skipping the part of this test that needs it");
+    }
+    found
+}
+
+/// A running server process, killed on drop.
+pub(crate) struct Server {
+    child: Child,
+    pub(crate) port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `git daemon` exporting every repository under `base`.
+pub(crate) fn git_daemon(base: &Path) -> Server {
+    let port = free_port();
+    let child = Command::new("git")
+        .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1"])
+        .arg(format!("--port={port}"))
+        .arg(format!("--base-path={}", base.display()))
+        .arg(base)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("git daemon starts");
+    wait_for(port);
+    Server { child, port }
+}
+
+fn exec_path() -> PathBuf {
+    let out = Command::new("git").arg("--exec-path").output().expect("git --exec-path");
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+}
+
+/// TLS material for lighttpd: a CA and a server certificate for 127.0.0.1 signed by it.
+pub(crate) struct Tls {
+    pub(crate) ca: PathBuf,
+    pub(crate) server_pem: PathBuf,
+}
+
+pub(crate) fn make_tls(dir: &Path) -> Tls {
+    let run = |args: &[&str]| {
+        let status =
+            Command::new("openssl").args(args).current_dir(dir).stderr(Stdio::null()).status().expect("openssl");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=gitops test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(dir.join("ext.cnf"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").expect("ext");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.crt",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ]);
+    let mut pem = std::fs::read(dir.join("server.crt")).expect("crt");
+    pem.extend(std::fs::read(dir.join("server.key")).expect("key"));
+    std::fs::write(dir.join("server.pem"), pem).expect("pem");
+    Tls { ca: dir.join("ca.pem"), server_pem: dir.join("server.pem") }
+}
+
+/// lighttpd serving `git http-backend` for the repositories under `base` at `/git/`.
+pub(crate) fn lighttpd(base: &Path, conf_dir: &Path, tls: Option<&Tls>) -> Server {
+    let port = free_port();
+    let mut modules = vec!["\"mod_alias\"", "\"mod_cgi\"", "\"mod_setenv\""];
+    let mut ssl = String::new();
+    if let Some(tls) = tls {
+        modules.push("\"mod_openssl\"");
+        ssl = format!("ssl.engine = \"enable\"\nssl.pemfile = \"{}\"\n", tls.server_pem.display());
+    }
+    let conf = format!(
+        "server.document-root = \"{base}\"\nserver.port = {port}\nserver.bind = \"127.0.0.1\"\n\
+         server.modules = ({modules})\nalias.url = (\"/git/\" => \"{backend}/\")\ncgi.assign = (\"\" => \"\")\n\
+         setenv.add-environment = (\"GIT_PROJECT_ROOT\" => \"{base}\", \"GIT_HTTP_EXPORT_ALL\" => \"1\")\n{ssl}",
+        base = base.display(),
+        modules = modules.join(", "),
+        backend = exec_path().join("git-http-backend").display(),
+    );
+    let path = conf_dir.join(format!("lighttpd-{port}.conf"));
+    std::fs::write(&path, conf).expect("lighttpd.conf");
+    let child =
+        Command::new("lighttpd").arg("-D").arg("-f").arg(&path).stderr(Stdio::null()).spawn().expect("lighttpd starts");
+    wait_for(port);
+    Server { child, port }
+}
+
+/// A TCP proxy to `upstream` that forwards at most `limit` bytes from the server, then drops the
+/// connection: a server that dies in the middle of sending a pack.
+pub(crate) struct CuttingProxy {
+    pub(crate) port: u16,
+}
+
+pub(crate) fn cutting_proxy(upstream: u16, limit: usize) -> CuttingProxy {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
+            let (mut client_read, mut server_write) =
+                (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut client_read, &mut server_write);
+            });
+            let mut sent = 0;
+            let mut buf = [0u8; 4096];
+            while sent < limit {
+                let Ok(n) = server.read(&mut buf) else { break };
+                if n == 0 {
+                    break;
+                }
+                let n = n.min(limit - sent);
+                if client.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+                sent += n;
+            }
+            let _ = client.shutdown(std::net::Shutdown::Both);
+            let _ = server.shutdown(std::net::Shutdown::Both);
+        }
+    });
+    CuttingProxy { port }
+}
