@@ -18,7 +18,13 @@ cargo build --release -q
 gitops=$(pwd)/target/release/gitops
 
 server_pid=
-stop() { [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=; }
+stop() {
+  if [[ -n $server_pid ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  server_pid=
+}
 trap stop EXIT
 serve() { # a fresh server with the latency; its kubeconfig at $1
   rm -f "$1"
