@@ -60,6 +60,8 @@ fn target(server: &ApiServer) -> KubeTarget {
 
 fn apply(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    // kube's client spawns its buffer worker on the current runtime, so clients are made inside it.
+    let _guard = runtime.enter();
     let set = objects();
     let mut group = c.benchmark_group("apply");
     group.sample_size(10).measurement_time(Duration::from_secs(20));
