@@ -12,8 +12,11 @@
 //! `UPDATE_EXPECT=1 cargo test -p gitops-diff --test diff` rewrites the expected files.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::path::{Path, PathBuf};
+
+#[path = "../../../tests/support/fixture_table.rs"]
+mod fixture_table;
+use fixture_table::{compare, run_table};
 
 use gitops_core::schema::Schema;
 use gitops_core::yaml::ReadOptions;
@@ -106,45 +109,15 @@ fn run(dir: &Path, update: bool) -> Vec<String> {
         ("expected-unified.txt", unified(&diff, &OutputOptions::default())),
     ];
     for (file, actual) in outputs {
-        let path = dir.join(file);
-        let expected = std::fs::read_to_string(&path).ok();
-        if expected.is_none() && file != "expected.txt" {
+        if file != "expected.txt" && !dir.join(file).exists() {
             continue;
         }
-        if expected.as_deref() == Some(actual.as_str()) {
-            continue;
-        }
-        if update {
-            std::fs::write(&path, &actual).expect("write expected");
-        } else {
-            failures.push(format!(
-                "{file} differs\n--- expected\n{}--- actual\n{actual}",
-                expected.unwrap_or_else(|| "(missing)\n".to_owned())
-            ));
-        }
+        compare(dir, file, &actual, update, &mut failures);
     }
     failures
 }
 
 #[test]
 fn fixture_table() {
-    let update = std::env::var_os("UPDATE_EXPECT").is_some();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(fixtures())
-        .expect("tests/fixtures/diff exists")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.is_dir())
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 60, "the table has {} cases, fewer than 60", cases.len());
-    let mut report = String::new();
-    let mut failed = 0;
-    for case in &cases {
-        let failures = run(case, update);
-        if !failures.is_empty() {
-            failed += 1;
-            let name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let _ = writeln!(report, "== {name}\n{}", failures.join("\n"));
-        }
-    }
-    assert!(failed == 0, "{failed} of {} cases failed:\n{report}", cases.len());
+    run_table(&fixtures(), 60, run);
 }

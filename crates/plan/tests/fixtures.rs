@@ -10,8 +10,11 @@
 //! `UPDATE_EXPECT=1 cargo test -p gitops-plan --test fixtures` rewrites the expected files.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write;
 use std::path::{Path, PathBuf};
+
+#[path = "../../../tests/support/fixture_table.rs"]
+mod fixture_table;
+use fixture_table::{compare, run_table};
 
 use gitops_core::yaml::ReadOptions;
 use gitops_core::{Action, Inventory, ManifestSet, Object, ObjectRef, parse_manifests};
@@ -83,21 +86,6 @@ fn check_laws(plan: &Plan, desired: &ManifestSet) -> Vec<String> {
     failures
 }
 
-fn compare(dir: &Path, file: &str, actual: &str, update: bool, failures: &mut Vec<String>) {
-    let path = dir.join(file);
-    if update {
-        std::fs::write(&path, actual).expect("write expected");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).ok();
-    if expected.as_deref() != Some(actual) {
-        failures.push(format!(
-            "{file} differs\n--- expected\n{}--- actual\n{actual}",
-            expected.unwrap_or_else(|| "(missing)\n".to_owned())
-        ));
-    }
-}
-
 fn run(dir: &Path, update: bool) -> Vec<String> {
     let desired_objects = read_objects(dir, "desired.yaml");
     let desired = ManifestSet::from_manifests(
@@ -141,23 +129,5 @@ fn run(dir: &Path, update: bool) -> Vec<String> {
 
 #[test]
 fn fixture_table() {
-    let update = std::env::var_os("UPDATE_EXPECT").is_some();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(fixtures())
-        .expect("tests/fixtures/plan exists")
-        .map(|entry| entry.expect("entry").path())
-        .filter(|path| path.is_dir())
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 20, "the table has {} cases, fewer than 20", cases.len());
-    let mut report = String::new();
-    let mut failed = 0;
-    for case in &cases {
-        let failures = run(case, update);
-        if !failures.is_empty() {
-            failed += 1;
-            let name = case.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let _ = writeln!(report, "== {name}\n{}", failures.join("\n"));
-        }
-    }
-    assert!(failed == 0, "{failed} of {} cases failed:\n{report}", cases.len());
+    run_table(&fixtures(), 20, run);
 }
