@@ -19,6 +19,7 @@ use crate::diffset::{ChangeKind, FieldChange};
 use crate::keys::ItemIndex;
 use crate::path::{Step, to_path};
 use crate::scalar::scalars_equal;
+use crate::walk::present;
 use crate::{Inputs, OutputOptions, ThreeWayDiff, patches, summary, to_json, unified};
 
 /// A plain two-way comparison: every field of either side counts.
@@ -26,16 +27,6 @@ struct TwoWay<'a> {
     changes: Vec<FieldChange>,
     steps: Vec<Step<'a>>,
     deduced: Node<'a>,
-}
-
-fn present<'x>(value: Option<&'x Value>, node: Node<'_>, in_struct: bool) -> Option<&'x Value> {
-    match value? {
-        Value::Null => None,
-        Value::Array(items) if items.is_empty() => None,
-        Value::Object(map) if map.is_empty() && node.shape() != Shape::Struct => None,
-        Value::String(text) if text.is_empty() && in_struct => None,
-        value => Some(value),
-    }
 }
 
 impl<'a> TwoWay<'a> {

@@ -134,7 +134,7 @@ fn is_granular(node: Node<'_>) -> bool {
 /// The value, unless it counts as absent: null, an empty list, an empty map where the API drops
 /// empty maps (anything but a struct, which Go keeps as `{}`), an empty string in a field of a
 /// built-in struct (Go's `omitempty`).
-fn present<'x>(value: Option<&'x Value>, node: Node<'_>, in_struct: bool) -> Option<&'x Value> {
+pub(crate) fn present<'x>(value: Option<&'x Value>, node: Node<'_>, in_struct: bool) -> Option<&'x Value> {
     match value? {
         Value::Null => None,
         Value::Array(items) if items.is_empty() => None,
