@@ -4,6 +4,7 @@
 //! engine, [`template`] (Go's `text/template`), and part of Helm's function set, [`funcs`].
 
 pub mod funcs;
+pub mod schema;
 pub mod template;
 
 use template::TemplateError;
