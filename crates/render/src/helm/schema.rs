@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn numbers_from_values_are_integers_when_whole() {
         // Helm's values are float64; JSON Schema's `integer` accepts 3.0.
-        let values = Value::Map(std::sync::Arc::new([("n".to_owned(), Value::Float(3.0))].into_iter().collect()));
+        let values = Value::map([("n".to_owned(), Value::Float(3.0))].into_iter().collect());
         validate("sc", br#"{"properties": {"n": {"type": "integer"}}}"#, &values).expect("the values fit the schema");
         check(r#"{"properties": {"n": {"type": "integer"}}}"#, &serde_json::json!({"n": 3.5}))
             .expect_err("the values break the schema");

@@ -25,7 +25,9 @@ pub fn to_json_value(v: &Value) -> serde_json::Value {
         }
         Value::String(s) => serde_json::Value::String(s.to_string()),
         Value::List(items) => serde_json::Value::Array(items.iter().map(to_json_value).collect()),
-        Value::Map(m) => serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), to_json_value(v))).collect()),
+        Value::Map(m) => {
+            serde_json::Value::Object(m.read().iter().map(|(k, v)| (k.clone(), to_json_value(v))).collect())
+        }
     }
 }
 

@@ -61,7 +61,7 @@ pub(super) fn register(map: &mut FuncMap) {
     add(map, "get", Arity::Exact(2), |_, a| {
         let key = want_str(&a[1])?;
         Ok(match &a[0] {
-            Value::Map(m) => m.get(key).cloned().unwrap_or(Value::string("")),
+            Value::Map(m) => m.get(key).unwrap_or(Value::string("")),
             _ => Value::string(""),
         })
     });
@@ -75,16 +75,14 @@ pub(super) fn register(map: &mut FuncMap) {
         let mut keys = Vec::new();
         for m in &a {
             if let Value::Map(m) = m {
-                keys.extend(m.keys().map(|k| Value::string(k.as_str())));
+                keys.extend(m.read().keys().map(|k| Value::string(k.as_str())));
             }
         }
         Ok(Value::list(keys))
     });
     add(map, "pluck", Arity::AtLeast(1), |_, a| {
         let key = want_str(&a[0])?.to_owned();
-        Ok(Value::list(
-            a[1..].iter().filter_map(|m| if let Value::Map(m) = m { m.get(&key).cloned() } else { None }).collect(),
-        ))
+        Ok(Value::list(a[1..].iter().filter_map(|m| if let Value::Map(m) = m { m.get(&key) } else { None }).collect()))
     });
     add(map, "sortAlpha", Arity::Exact(1), |_, a| {
         let mut items: Vec<String> = match &a[0] {
@@ -196,5 +194,5 @@ pub(super) fn register(map: &mut FuncMap) {
     add(map, "kindOf", Arity::Exact(1), |_, a| Ok(Value::from(kind_of(&a[0]))));
     add(map, "kindIs", Arity::Exact(2), |_, a| Ok(Value::Bool(want_str(&a[0])? == kind_of(&a[1]))));
     add(map, "typeOf", Arity::Exact(1), |_, a| Ok(Value::from(a[0].type_name())));
-    add(map, "deepCopy", Arity::Exact(1), |_, a| Ok(a[0].clone()));
+    add(map, "deepCopy", Arity::Exact(1), |_, a| Ok(a[0].deep_copy()));
 }

@@ -104,8 +104,8 @@ fn index(item: &Value, indexes: &[Value]) -> R {
                 ))
             }
             Value::Map(m) => match index {
-                Value::String(k) => m.get(&**k).cloned().unwrap_or(Value::Nil),
-                Value::Missing | Value::Nil => m.get("").cloned().unwrap_or(Value::Nil),
+                Value::String(k) => m.get(k).unwrap_or(Value::Nil),
+                Value::Missing | Value::Nil => m.get("").unwrap_or(Value::Nil),
                 other => return Err(format!("value has type {}; should be string", other.type_name()).into()),
             },
             other => return Err(format!("can't index item of type {}", other.type_name()).into()),

@@ -166,8 +166,11 @@ impl<'a> State<'a> {
                 }
             }
             Value::Map(entries) => {
-                for (k, item) in entries.iter() {
-                    if iterate(self, Value::string(k.as_str()), item.clone())? {
+                // Go takes the sorted keys first, then looks each one up as it gets there: an
+                // entry the body changes is seen changed, one it deletes is an invalid value.
+                for k in entries.keys() {
+                    let item = entries.get(&k).unwrap_or(Value::Missing);
+                    if iterate(self, Value::string(k.as_str()), item)? {
                         break;
                     }
                 }
@@ -421,7 +424,7 @@ impl<'a> State<'a> {
                     return Err(self.error(format!("{name} is not a method but has arguments")));
                 }
                 match m.get(name) {
-                    Some(v) => Ok(v.clone()),
+                    Some(v) => Ok(v),
                     None => match self.set.missing_key {
                         MissingKey::Default => Ok(Value::Missing),
                         MissingKey::Zero => Ok(Value::Nil),

@@ -216,7 +216,7 @@ fn format_arg(out: &mut String, arg: &Value, verb: char, spec: Spec, depth: usiz
                 return pad(out, arg.type_name(), spec, false);
             }
             out.push_str("map[");
-            for (i, (k, v)) in entries.iter().enumerate() {
+            for (i, (k, v)) in entries.read().iter().enumerate() {
                 if i > 0 {
                     out.push(' ');
                 }

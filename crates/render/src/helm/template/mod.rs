@@ -36,7 +36,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 pub use fmt::{sprint, sprintf, sprintln};
-pub use value::{TemplateObject, Value};
+pub use value::{MAX_DEPTH, Map, TemplateObject, Value};
 
 use exec::State;
 use parse::List;

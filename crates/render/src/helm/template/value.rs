@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use gitops_core::yaml::format_float;
 
@@ -45,8 +45,9 @@ pub enum Value {
     String(Arc<str>),
     /// A `[]interface{}`.
     List(Arc<Vec<Value>>),
-    /// A `map[string]interface{}`; Go prints and ranges over maps in key order.
-    Map(Arc<BTreeMap<String, Value>>),
+    /// A `map[string]interface{}`; Go prints and ranges over maps in key order. Like a Go map,
+    /// it is a reference: clones share one map, so Sprig's `set` is seen through every copy.
+    Map(Map),
     /// An object with fields and methods.
     Object(Arc<dyn TemplateObject>),
 }
@@ -66,7 +67,26 @@ impl Value {
     /// A map value.
     #[must_use]
     pub fn map(entries: BTreeMap<String, Value>) -> Self {
-        Value::Map(Arc::new(entries))
+        Value::Map(Map::new(entries))
+    }
+
+    /// A copy that shares no map with `self` (Sprig's `deepCopy`; Helm copies values this way
+    /// before coalescing). Stops at [`MAX_DEPTH`] levels, so a map that contains itself (Go
+    /// allows it through `set`) cannot recurse without bound: deeper levels stay shared.
+    #[must_use]
+    pub fn deep_copy(&self) -> Value {
+        self.deep_copy_at(0)
+    }
+
+    fn deep_copy_at(&self, depth: usize) -> Value {
+        if depth >= MAX_DEPTH {
+            return self.clone();
+        }
+        match self {
+            Value::List(items) => Value::list(items.iter().map(|v| v.deep_copy_at(depth + 1)).collect()),
+            Value::Map(m) => Value::map(m.read().iter().map(|(k, v)| (k.clone(), v.deep_copy_at(depth + 1))).collect()),
+            other => other.clone(),
+        }
     }
 
     /// Converts JSON data as Go's `encoding/json` decodes it into `interface{}`: every number
@@ -140,6 +160,14 @@ impl Value {
 
     /// Appends the `%v` form to `out`.
     pub fn write_go(&self, out: &mut String) {
+        self.write_go_at(out, 0);
+    }
+
+    fn write_go_at(&self, out: &mut String, depth: usize) {
+        if depth >= MAX_DEPTH {
+            out.push_str("...");
+            return;
+        }
         match self {
             Value::Missing | Value::Nil => out.push_str("<nil>"),
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -154,24 +182,137 @@ impl Value {
                     if i > 0 {
                         out.push(' ');
                     }
-                    item.write_go(out);
+                    item.write_go_at(out, depth + 1);
                 }
                 out.push(']');
             }
             Value::Map(entries) => {
                 out.push_str("map[");
-                for (i, (k, v)) in entries.iter().enumerate() {
+                for (i, (k, v)) in entries.read().iter().enumerate() {
                     if i > 0 {
                         out.push(' ');
                     }
                     out.push_str(k);
                     out.push(':');
-                    v.write_go(out);
+                    v.write_go_at(out, depth + 1);
                 }
                 out.push(']');
             }
             Value::Object(o) => out.push_str(&o.display()),
         }
+    }
+}
+
+/// How deep printing, copying and comparing go into nested data. Go's data from YAML is a tree;
+/// only a map that `set` made to contain itself goes deeper, and Go would overflow its stack on
+/// it where we stop.
+pub const MAX_DEPTH: usize = 10_000;
+
+/// A Go `map[string]interface{}`: shared and mutable, as Go maps are references.
+///
+/// Reads take a short lock; [`Map::read`] gives the entries for a longer look. Never hold a
+/// read guard while calling code that may write the same map.
+///
+/// ```
+/// use gitops_render::helm::template::{Map, Value};
+/// let m = Map::default();
+/// let alias = Value::Map(m.clone());
+/// m.insert("x".to_owned(), Value::Int(1));
+/// assert_eq!(alias.to_go_string(), "map[x:1]");
+/// ```
+#[derive(Clone, Default)]
+pub struct Map(Arc<RwLock<BTreeMap<String, Value>>>);
+
+impl Map {
+    /// A new map holding `entries`.
+    #[must_use]
+    pub fn new(entries: BTreeMap<String, Value>) -> Self {
+        Map(Arc::new(RwLock::new(entries)))
+    }
+
+    /// The entries, locked for reading.
+    pub fn read(&self) -> RwLockReadGuard<'_, BTreeMap<String, Value>> {
+        // A poisoned lock only means a panic elsewhere; the map itself is still whole.
+        self.0.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The entries, locked for writing.
+    pub fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<String, Value>> {
+        self.0.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The value at `key`.
+    #[must_use]
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.read().get(key).cloned()
+    }
+
+    /// Whether `key` is present.
+    #[must_use]
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.read().contains_key(key)
+    }
+
+    /// The number of entries.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    /// Whether the map has no entries.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.read().is_empty()
+    }
+
+    /// The keys, sorted.
+    #[must_use]
+    pub fn keys(&self) -> Vec<String> {
+        self.read().keys().cloned().collect()
+    }
+
+    /// A snapshot of the entries in key order (values are shared, as Go's are).
+    #[must_use]
+    pub fn entries(&self) -> Vec<(String, Value)> {
+        self.read().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+
+    /// Sets `key`, returning the previous value.
+    pub fn insert(&self, key: String, value: Value) -> Option<Value> {
+        self.write().insert(key, value)
+    }
+
+    /// Removes `key`, returning its value.
+    pub fn remove(&self, key: &str) -> Option<Value> {
+        self.write().remove(key)
+    }
+
+    /// Whether both are the same Go map.
+    #[must_use]
+    pub fn ptr_eq(&self, other: &Map) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::fmt::Debug for Map {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.try_read() {
+            Ok(entries) => f.debug_map().entries(entries.iter()).finish(),
+            Err(_) => f.write_str("{<locked>}"),
+        }
+    }
+}
+
+impl PartialEq for Map {
+    /// Go's `reflect.DeepEqual` of two maps (as Sprig's `has` and `uniq` compare).
+    fn eq(&self, other: &Self) -> bool {
+        self.ptr_eq(other) || *self.read() == *other.read()
+    }
+}
+
+impl From<BTreeMap<String, Value>> for Map {
+    fn from(entries: BTreeMap<String, Value>) -> Self {
+        Map::new(entries)
     }
 }
 
