@@ -5,11 +5,21 @@ use std::collections::BTreeMap;
 use super::{add, is_empty, strval, to_float64, to_int64, want_int, want_str};
 use crate::helm::template::{Arity, FuncError, FuncMap, Value};
 
-fn list_of(v: &Value, func: &str) -> Result<Vec<Value>, FuncError> {
+/// The items of a list argument; Sprig's error (naming the Go kind) for anything else.
+pub(super) fn list_of(v: &Value, func: &str) -> Result<Vec<Value>, FuncError> {
     match v {
         Value::List(items) => Ok(items.to_vec()),
         Value::Missing | Value::Nil => Ok(Vec::new()),
-        other => Err(FuncError::Message(format!("Cannot {func} on type {}", other.type_name()))),
+        other => {
+            let kind = kind_of(other);
+            Err(FuncError::Message(match func {
+                "append" => format!("Cannot push on type {kind}"),
+                "prepend" | "compact" => format!("Cannot {func} on type {kind}"),
+                "chunk" => format!("Cannot chunk type {kind}"),
+                "concat" => format!("Cannot concat type {kind} as list"),
+                _ => format!("Cannot find {func} on type {kind}"),
+            }))
+        }
     }
 }
 
@@ -135,7 +145,7 @@ pub(super) fn register(map: &mut FuncMap) {
     add(map, "compact", Arity::Exact(1), |_, a| {
         Ok(Value::list(list_of(&a[0], "compact")?.into_iter().filter(|v| !is_empty(v)).collect()))
     });
-    add(map, "has", Arity::Exact(2), |_, a| Ok(Value::Bool(list_of(&a[1], "has").is_ok_and(|l| l.contains(&a[0])))));
+    add(map, "has", Arity::Exact(2), |_, a| Ok(Value::Bool(list_of(&a[1], "has")?.contains(&a[0]))));
     add(map, "without", Arity::AtLeast(1), |_, a| {
         Ok(Value::list(list_of(&a[0], "without")?.into_iter().filter(|v| !a[1..].contains(v)).collect()))
     });

@@ -17,6 +17,8 @@
 
 mod convert;
 mod data;
+mod dicts;
+mod more;
 mod strings;
 
 use super::template::{Arity, Call, Func, FuncError, FuncMap, Param, Value};
@@ -134,6 +136,8 @@ pub fn helm_funcs() -> FuncMap {
     let mut map = FuncMap::new();
     strings::register(&mut map);
     data::register(&mut map);
+    dicts::register(&mut map);
+    more::register(&mut map);
     convert::register(&mut map);
     typed(&mut map, &["upper", "lower", "title", "trim", "nospace", "b64enc", "b64dec", "sha256sum", "atoi"], &[Str]);
     typed(&mut map, &["fromYaml", "fromYamlArray", "fromJson", "fromJsonArray", "fail"], &[Str]);
@@ -162,7 +166,48 @@ pub fn helm_funcs() -> FuncMap {
     typed(&mut map, &["ternary"], &[Any, Any, Bool]);
     typed(&mut map, &["until"], &[Int]);
     typed(&mut map, &["get", "hasKey"], &[Any, Str]);
+    typed(&mut map, &["set"], &[Param::Map, Str, Any]);
+    typed(&mut map, &["unset"], &[Param::Map, Str]);
+    typed(&mut map, &["pick", "omit"], &[Param::Map, Str]);
+    typed(&mut map, &["merge", "mergeOverwrite", "mustMerge", "mustMergeOverwrite", "values"], &[Param::Map]);
     typed(&mut map, &["lookup"], &[Str, Str, Str, Str]);
+    typed(
+        &mut map,
+        &[
+            "camelcase",
+            "snakecase",
+            "kebabcase",
+            "swapcase",
+            "untitle",
+            "initials",
+            "base",
+            "dir",
+            "clean",
+            "ext",
+            "isAbs",
+            "osBase",
+            "osDir",
+            "osClean",
+            "osExt",
+            "osIsAbs",
+            "sha1sum",
+            "sha512sum",
+            "adler32sum",
+            "regexQuoteMeta",
+        ],
+        &[Str],
+    );
+    typed(&mut map, &["wrap"], &[Int, Str]);
+    typed(&mut map, &["wrapWith"], &[Int, Str, Str]);
+    typed(&mut map, &["trimall"], &[Str, Str]);
+    typed(&mut map, &["splitn"], &[Str, Int, Str]);
+    typed(&mut map, &["untilStep"], &[Int, Int, Int]);
+    typed(&mut map, &["seq"], &[Int]);
+    typed(&mut map, &["chunk"], &[Int, Any]);
+    typed(&mut map, &["round"], &[Any, Int, Any]);
+    typed(&mut map, &["typeIs", "typeIsLike"], &[Str, Any]);
+    typed(&mut map, &["regexFindAll", "regexSplit"], &[Str, Str, Int]);
+    more::add_must_twins(&mut map);
     map
 }
 

@@ -33,7 +33,7 @@ fn indent(spaces: i64, text: &str) -> String {
     format!("{pad}{}", text.replace('\n', &format!("\n{pad}")))
 }
 
-fn regex(pattern: &str) -> Result<regex::Regex, FuncError> {
+pub(super) fn regex(pattern: &str) -> Result<regex::Regex, FuncError> {
     regex::Regex::new(pattern).map_err(|e| FuncError::Message(format!("error parsing regexp: {e}")))
 }
 

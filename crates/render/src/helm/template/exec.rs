@@ -473,20 +473,32 @@ impl<'a> State<'a> {
             let param = func.param(i);
             self.at(a.pos(), || a.to_string());
             literal_fits(a, param).map_err(|m| self.error(m))?;
+            if param == Param::Map && matches!(a, Arg::Nil(_)) {
+                // A literal nil is a nil map (Go's evalArg gives the type's zero value).
+                values.push(Value::Nil);
+                continue;
+            }
             let v = self.eval_arg(dot, a)?;
             values.push(param.check(v).map_err(|m| self.error(m))?);
         }
         if let Some(f) = fin {
             values.push(func.param(args.len()).check(f).map_err(|m| self.error(m))?);
         }
-        self.at(cmd.pos, || cmd.to_string());
         let f = Arc::clone(&func.f);
         let mut call = Call { state: self };
+        // Go moves to the command's node only when the call fails: after a successful call the
+        // position stays at the last argument (an outer type error is reported there).
         match f(&mut call, values) {
             Ok(v) => Ok(v),
-            Err(super::FuncError::Message(m)) => Err(self.error(format!("error calling {name}: {m}"))),
+            Err(super::FuncError::Message(m)) => {
+                self.at(cmd.pos, || cmd.to_string());
+                Err(self.error(format!("error calling {name}: {m}")))
+            }
             Err(super::FuncError::Template(e)) => Err(e),
-            Err(super::FuncError::Arg(m)) => Err(self.error(m)),
+            Err(super::FuncError::Arg(m)) => {
+                self.at(cmd.pos, || cmd.to_string());
+                Err(self.error(m))
+            }
         }
     }
 }
@@ -501,7 +513,10 @@ fn literal_fits(arg: &Arg, param: Param) -> Result<(), String> {
         (Param::Int, _) => ("integer", false),
         (Param::Str, _) => ("string", false),
         (Param::Bool, _) => ("bool", false),
-        (Param::Any | Param::Value, _) => ("", true),
+        (Param::Map, Arg::Number { .. } | Arg::Str { .. } | Arg::Bool(..)) => {
+            return Err(format!("can't handle {arg} for arg of type map[string]interface {{}}"));
+        }
+        (Param::Any | Param::Value | Param::Map, _) => ("", true),
     };
     match arg {
         Arg::Nil(_) if !fits => Err(format!("cannot assign nil to {}", if want == "integer" { "int" } else { want })),

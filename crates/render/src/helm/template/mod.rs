@@ -162,6 +162,8 @@ pub enum Param {
     Int,
     /// `bool`.
     Bool,
+    /// `map[string]interface{}`: a map, or a nil map ([`Value::Nil`]) for an invalid value.
+    Map,
 }
 
 impl Param {
@@ -173,6 +175,9 @@ impl Param {
             Param::Str if matches!(v, Value::String(_)) => return Ok(v),
             Param::Int if matches!(v, Value::Int(_)) => return Ok(v),
             Param::Bool if matches!(v, Value::Bool(_)) => return Ok(v),
+            Param::Map if matches!(v, Value::Map(_)) => return Ok(v),
+            Param::Map if matches!(v, Value::Missing) => return Ok(Value::Nil),
+            Param::Map => "map[string]interface {}",
             Param::Str => "string",
             Param::Int => "int",
             Param::Bool => "bool",
