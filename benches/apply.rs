@@ -13,7 +13,6 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use gitops_apiserver::{ApiServer, ApiServerOptions, Fault, FaultAction};
 use gitops_apply::{Applier, ApplierOptions, ApplyReport, KubeTarget};
 use gitops_core::{ManifestSet, parse_manifests, yaml::ReadOptions};
-use gitops_diff::{Inputs, ThreeWayDiff};
 use gitops_plan::{PlanOptions, plan};
 
 const OBJECTS: usize = 2000;
@@ -48,8 +47,7 @@ fn server() -> ApiServer {
 async fn sync(target: &KubeTarget, set: &ManifestSet) -> ApplyReport {
     let applier = Applier::new(target, ApplierOptions::default().inventory("bench").concurrency(32));
     let observed = applier.observe(set).await.expect("observe");
-    let inputs = Inputs::new(&observed.desired, &observed.live, &observed.inventory);
-    let diff = ThreeWayDiff::default().field_manager("gitops").diff(&inputs);
+    let diff = observed.diff(&observed.desired, "gitops");
     let plan = plan(&diff, &PlanOptions::default()).expect("plans");
     applier.run(&plan, observed).await.expect("syncs")
 }

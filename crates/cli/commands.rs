@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use gitops_apply::{Applier, ApplierOptions, ConnectOptions, DirTarget, KubeTarget, MemoryTarget, Observed, Target};
 use gitops_core::{Change, ChangeSet, DiskTree, ManifestSet, Revision};
-use gitops_diff::{DiffSet, Inputs, ThreeWayDiff};
 use gitops_plan::{Plan, PlanOptions};
 use gitops_render::RenderOptions;
 use gitops_render::kustomize::LoadRestrictor;
@@ -48,7 +47,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 } else {
                     observed.desired.clone()
                 };
-                let diff = diff_for(&desired, &observed, &args.target.field_manager);
+                let diff = observed.diff(&desired, &args.target.field_manager);
                 output::print_diff(&diff, revision.as_ref(), args.diff_format)?;
                 Ok(if diff.has_changes() { ExitCode::from(1) } else { ExitCode::SUCCESS })
             })
@@ -269,28 +268,12 @@ async fn plan_for(
     options: &PlanOptions,
 ) -> anyhow::Result<(Plan, Observed)> {
     let observed = observe(target, name, set).await?;
-    let diff = diff_for(&observed.desired, &observed, &args.field_manager);
+    let diff = observed.diff(&observed.desired, &args.field_manager);
     let mut plan = gitops_plan::plan_with_desired(diff, &observed.desired, options).context("cannot plan the sync")?;
     plan.pin_live(&observed.live);
-    let mut existing = std::collections::BTreeSet::new();
-    for object in plan.unresolved() {
-        if target.get(object).await.with_context(|| format!("cannot read {object}"))?.is_some() {
-            existing.insert(object.clone());
-        }
-    }
-    plan.resolve(&existing);
+    let applier = Applier::new(target, ApplierOptions::default().inventory(name));
+    applier.resolve_references(&mut plan).await.context("cannot read the objects the plan refers to")?;
     Ok((plan, observed))
-}
-
-/// The three-way diff of the desired set against what the target holds. What was applied last
-/// is the live object itself for targets that store exactly that (folders, memory), else this
-/// field manager's entries in `managedFields`.
-fn diff_for(desired: &ManifestSet, observed: &Observed, field_manager: &str) -> DiffSet {
-    let mut inputs = Inputs::new(desired, &observed.live, &observed.inventory);
-    if observed.live_is_last_applied {
-        inputs = inputs.last_applied(&observed.live);
-    }
-    ThreeWayDiff::default().field_manager(field_manager).diff(&inputs)
 }
 
 /// Whether the target runs controllers: a real cluster, or the embedded one.

@@ -12,6 +12,8 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use gitops_core::{ChangeSet, Inventory, Manifest, ManifestSet, Object, ObjectRef};
+use gitops_diff::{DiffSet, Inputs, ThreeWayDiff};
+use gitops_plan::Plan;
 
 pub use events::{Event, EventSink};
 pub use retry::RetryPolicy;
@@ -183,6 +185,21 @@ pub struct Observed {
     pub live_is_last_applied: bool,
 }
 
+impl Observed {
+    /// The three-way diff of `desired` (usually [`Observed::desired`], or what a server-side dry
+    /// run made of it) against this live state. What was applied last is the live object itself
+    /// for targets that store exactly that (folders, memory), else `field_manager`'s entries in
+    /// `managedFields`.
+    #[must_use]
+    pub fn diff(&self, desired: &ManifestSet, field_manager: &str) -> DiffSet {
+        let mut inputs = Inputs::new(desired, &self.live, &self.inventory);
+        if self.live_is_last_applied {
+            inputs = inputs.last_applied(&self.live);
+        }
+        ThreeWayDiff::default().field_manager(field_manager).diff(&inputs)
+    }
+}
+
 /// What a successful run did.
 #[derive(Debug, Clone, Default)]
 pub struct ApplyReport {
@@ -295,6 +312,19 @@ impl<'t> Applier<'t> {
             }
         }
         Ok(Observed { desired, live, inventory, live_is_last_applied: self.target.live_is_last_applied() })
+    }
+
+    /// Settles the plan's references to objects outside it: those the target holds are no
+    /// longer warned about (see [`Plan::resolve`]); the others stay as warnings.
+    pub async fn resolve_references(&self, plan: &mut Plan) -> Result<(), TargetError> {
+        let mut existing = std::collections::BTreeSet::new();
+        for object in plan.unresolved() {
+            if self.target.get(object).await?.is_some() {
+                existing.insert(object.clone());
+            }
+        }
+        plan.resolve(&existing);
+        Ok(())
     }
 
     pub(crate) fn emit(&self, event: Event) {
