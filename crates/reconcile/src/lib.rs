@@ -27,6 +27,8 @@
 mod application;
 mod duration;
 mod load;
+#[cfg(feature = "kube")]
+pub mod shard;
 
 pub use application::{
     Application, Automated, Backoff, Destination, Health, LoadRestrictorName, Render, Retry, Source, SyncPolicy,
