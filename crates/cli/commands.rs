@@ -14,8 +14,8 @@ use gitops_render::RenderOptions;
 use gitops_render::kustomize::LoadRestrictor;
 
 use crate::flags::{
-    Cli, ClusterCommand, Command, DryRun, LoadRestrictorFlag, PlanFormat, PruneArgs, RollbackArgs, ServeArgs,
-    SourceArgs, SyncArgs, TargetArgs,
+    Cli, ClusterCommand, Command, DryRun, LoadRestrictorFlag, PlanFormat, PruneArgs, RenderFormat, RollbackArgs,
+    ServeArgs, SourceArgs, SyncArgs, TargetArgs,
 };
 use crate::history::{self, Pin};
 use crate::output;
@@ -30,7 +30,15 @@ const EMBEDDED_ROLLOUT: std::time::Duration = std::time::Duration::from_millis(1
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Render(args) => {
-            let (set, _) = render(&args.source, args.namespace.as_deref())?;
+            if matches!(args.output, RenderFormat::Yaml)
+                && let Some(text) = crate::helm::render_chart(&args.source, &args.helm, args.namespace.as_deref())?
+            {
+                use std::io::Write as _;
+                std::io::stdout().lock().write_all(text.as_bytes())?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let helm = crate::helm::template_options(&args.helm, args.namespace.as_deref())?;
+            let (set, _) = render_with(&args.source, args.namespace.as_deref(), helm)?;
             output::print_manifests(&set, args.output)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -219,7 +227,16 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Reads and renders the source (blocking: Git and rendering run before the async part).
 fn render(source: &SourceArgs, namespace: Option<&str>) -> anyhow::Result<(ManifestSet, Option<Revision>)> {
-    let mut options = RenderOptions::default().load_restrictor(match source.load_restrictor {
+    render_with(source, namespace, gitops_render::helm::chart::TemplateOptions::default())
+}
+
+/// [`render`] with Helm chart options.
+fn render_with(
+    source: &SourceArgs,
+    namespace: Option<&str>,
+    helm: gitops_render::helm::chart::TemplateOptions,
+) -> anyhow::Result<(ManifestSet, Option<Revision>)> {
+    let mut options = RenderOptions::default().helm(helm).load_restrictor(match source.load_restrictor {
         LoadRestrictorFlag::RootOnly => LoadRestrictor::RootOnly,
         LoadRestrictorFlag::None => LoadRestrictor::None,
     });

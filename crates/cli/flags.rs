@@ -206,9 +206,55 @@ pub(crate) struct RenderArgs {
     /// Output format.
     #[arg(short, long, value_enum, default_value = "yaml")]
     pub(crate) output: RenderFormat,
-    /// Set this namespace on namespaced objects that have none.
+    /// Set this namespace on namespaced objects that have none (for a Helm chart: the release
+    /// namespace, as `helm template --namespace`).
     #[arg(long, short = 'n', value_name = "NS")]
     pub(crate) namespace: Option<String>,
+    #[command(flatten)]
+    pub(crate) helm: HelmArgs,
+}
+
+/// Helm chart options, as `helm template` spells them. A PATH holding `Chart.yaml` is a chart;
+/// with `-o yaml` (the default) the output is exactly what `helm template` prints.
+#[derive(Debug, Args)]
+pub(crate) struct HelmArgs {
+    /// Values file (repeatable; later files win).
+    #[arg(long = "values", short = 'f', value_name = "FILE")]
+    pub(crate) values: Vec<PathBuf>,
+    /// Set a value: `a.b=1,c[0]=x` (repeatable).
+    #[arg(long, value_name = "K=V")]
+    pub(crate) set: Vec<String>,
+    /// Set a value as a string (repeatable).
+    #[arg(long, value_name = "K=V")]
+    pub(crate) set_string: Vec<String>,
+    /// Set a value to a file's contents: `key=path` (repeatable).
+    #[arg(long, value_name = "K=FILE")]
+    pub(crate) set_file: Vec<String>,
+    /// Set a value to JSON: `a={"b":1}` (repeatable).
+    #[arg(long, value_name = "K=JSON")]
+    pub(crate) set_json: Vec<String>,
+    /// The release name (`.Release.Name`).
+    #[arg(long, value_name = "NAME", default_value = "release-name")]
+    pub(crate) release: String,
+    /// Print the chart's CRDs (`crds/`) first.
+    #[arg(long)]
+    pub(crate) include_crds: bool,
+    /// Leave out test hooks.
+    #[arg(long)]
+    pub(crate) skip_tests: bool,
+    /// Render as an upgrade (`.Release.IsUpgrade`).
+    #[arg(long)]
+    pub(crate) is_upgrade: bool,
+    /// Skip `values.schema.json` validation.
+    #[arg(long)]
+    pub(crate) skip_schema_validation: bool,
+    /// The Kubernetes version `.Capabilities.KubeVersion` reports.
+    #[arg(long, value_name = "VERSION")]
+    pub(crate) kube_version: Option<String>,
+    /// API versions `.Capabilities.APIVersions` has, besides Helm's defaults (repeatable,
+    /// comma-separated).
+    #[arg(long, short = 'a', value_name = "GROUP/VERSION")]
+    pub(crate) api_versions: Vec<String>,
 }
 
 /// `gitops diff --diff-format` values.

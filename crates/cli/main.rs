@@ -3,6 +3,7 @@
 mod commands;
 mod flags;
 mod git;
+mod helm;
 mod history;
 mod output;
 mod progress;

@@ -1,7 +1,7 @@
 //! Plain YAML/JSON directories.
 
 use gitops_core::tree::{EntryKind, join, normalize};
-use gitops_core::{FileTree, ManifestSet, is_cluster_scoped, parse_manifest_bytes};
+use gitops_core::{FileTree, Manifest, ManifestSet, is_cluster_scoped, parse_manifest_bytes};
 
 use crate::{RenderError, RenderOptions, Renderer};
 
@@ -44,17 +44,21 @@ impl Renderer for DirectoryRenderer {
         for file in files {
             let bytes = tree.read_limited(&file, options.max_file_size).map_err(read_err(&file))?;
             let mut manifests = parse_manifest_bytes(&bytes, &file, &read)?;
-            if let Some(ns) = &options.namespace {
-                for m in &mut manifests {
-                    let r = m.object_ref();
-                    if r.namespace.is_none() && !is_cluster_scoped(&r.group, &r.kind) {
-                        m.object.set_namespace(Some(ns));
-                    }
-                }
-            }
+            fill_namespace(&mut manifests, options.namespace.as_deref());
             set.extend(manifests)?;
         }
         Ok(set)
+    }
+}
+
+/// Gives `namespace` to the namespaced objects that have none.
+pub(crate) fn fill_namespace(manifests: &mut [Manifest], namespace: Option<&str>) {
+    let Some(ns) = namespace else { return };
+    for m in manifests {
+        let r = m.object_ref();
+        if r.namespace.is_none() && !is_cluster_scoped(&r.group, &r.kind) {
+            m.object.set_namespace(Some(ns));
+        }
     }
 }
 

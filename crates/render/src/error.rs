@@ -22,6 +22,9 @@ pub enum RenderError {
     /// A Kustomize build failed.
     #[error(transparent)]
     Kustomize(Box<crate::kustomize::KustomizeError>),
+    /// A Helm chart could not be loaded or rendered.
+    #[error(transparent)]
+    Helm(Box<crate::helm::chart::ChartError>),
     /// The path holds no manifests at all.
     #[error("{path}: no Kubernetes manifests found")]
     Empty {

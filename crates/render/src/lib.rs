@@ -8,6 +8,7 @@
 //!
 //! - [`Renderer`] is the extension point: one method, `render(tree, path, options)`.
 //! - [`KustomizeRenderer`] builds a kustomization as `kubectl kustomize` does ([`kustomize`]).
+//! - [`HelmRenderer`] renders a Helm chart as `helm template` does ([`helm`]).
 //! - [`DirectoryRenderer`] renders a plain directory of YAML and JSON files, recursively and in
 //!   sorted order, as `kubectl apply -f DIR -R` and Argo CD's directory source read them.
 //! - [`render`] picks the renderer for a path: Kustomize when it holds a kustomization file,
@@ -40,6 +41,7 @@ mod options;
 
 pub use directory::DirectoryRenderer;
 pub use error::RenderError;
+pub use helm::HelmRenderer;
 pub use kustomize::KustomizeRenderer;
 pub use options::RenderOptions;
 
@@ -56,11 +58,13 @@ pub trait Renderer: Send + Sync {
 
 /// Renders `path` with the renderer its contents call for.
 ///
-/// A folder with a kustomization file is rendered with [`KustomizeRenderer`]; anything else as
-/// plain YAML/JSON ([`DirectoryRenderer`]).
+/// A folder with a kustomization file is rendered with [`KustomizeRenderer`], a folder with a
+/// `Chart.yaml` with [`HelmRenderer`]; anything else as plain YAML/JSON ([`DirectoryRenderer`]).
 pub fn render(tree: &dyn FileTree, path: &str, options: &RenderOptions) -> Result<ManifestSet, RenderError> {
     if kustomize::is_kustomization(tree, path) {
         KustomizeRenderer.render(tree, path, options)
+    } else if helm::chart::is_chart(tree, path) {
+        HelmRenderer.render(tree, path, options)
     } else {
         DirectoryRenderer.render(tree, path, options)
     }

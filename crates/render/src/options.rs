@@ -20,6 +20,9 @@ pub struct RenderOptions {
     pub load_restrictor: LoadRestrictor,
     /// Fetches remote Kustomize resources (Git URLs); without one they are an error.
     pub remote: Option<std::sync::Arc<dyn crate::kustomize::RemoteResolver>>,
+    /// How Helm charts are rendered: release name, values, capabilities. When
+    /// [`RenderOptions::namespace`] is set it is also the release namespace.
+    pub helm: crate::helm::chart::TemplateOptions,
 }
 
 impl Default for RenderOptions {
@@ -31,6 +34,7 @@ impl Default for RenderOptions {
             recursive: true,
             load_restrictor: LoadRestrictor::RootOnly,
             remote: None,
+            helm: crate::helm::chart::TemplateOptions::default(),
         }
     }
 }
@@ -75,6 +79,13 @@ impl RenderOptions {
     #[must_use]
     pub fn remote(mut self, resolver: std::sync::Arc<dyn crate::kustomize::RemoteResolver>) -> Self {
         self.remote = Some(resolver);
+        self
+    }
+
+    /// Sets how Helm charts are rendered.
+    #[must_use]
+    pub fn helm(mut self, options: crate::helm::chart::TemplateOptions) -> Self {
+        self.helm = options;
         self
     }
 

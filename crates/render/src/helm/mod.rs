@@ -1,11 +1,20 @@
 //! Helm charts, rendered as `helm template` (Helm v4.3.1) renders them.
 //!
-//! This is being built in steps (see `docs/helm.md`). What exists today is the template
-//! engine, [`template`] (Go's `text/template`), and part of Helm's function set, [`funcs`].
+//! - [`template`]: Go's `text/template` engine;
+//! - [`funcs`]: Helm's function set (Sprig's and Helm's own);
+//! - [`chart`]: charts (loading, values, dependencies, rendering, output as `helm template`
+//!   prints it);
+//! - [`HelmRenderer`]: the [`Renderer`](crate::Renderer) for chart folders.
+//!
+//! `docs/helm.md` says what is done and what is not.
 
+pub mod chart;
 pub mod funcs;
+mod renderer;
 pub mod schema;
 pub mod template;
+
+pub use renderer::HelmRenderer;
 
 use template::TemplateError;
 

@@ -63,6 +63,7 @@ fn length(v: &Value) -> R {
         Value::String(s) => Ok(Value::Int(to_int(s.len()))),
         Value::List(l) => Ok(Value::Int(to_int(l.len()))),
         Value::Map(m) => Ok(Value::Int(to_int(m.len()))),
+        Value::Object(o) if o.entries().is_some() => Ok(Value::Int(to_int(o.entries().map_or(0, |e| e.len())))),
         Value::Nil => Err("len of nil pointer".into()),
         Value::Missing => Err("reflect: call of reflect.Value.Type on zero Value".into()),
         other => Err(format!("len of type {}", other.type_name()).into()),

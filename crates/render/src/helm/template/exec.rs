@@ -175,6 +175,13 @@ impl<'a> State<'a> {
                     }
                 }
             }
+            Value::Object(o) if o.entries().is_some() => {
+                for (k, item) in o.entries().unwrap_or_default() {
+                    if iterate(self, Value::string(k), item)? {
+                        break;
+                    }
+                }
+            }
             Value::Int(n) => {
                 if b.pipe.decl.len() > 1 {
                     return Err(self.error(format!("can't use {n} to iterate over more than one variable")));

@@ -24,6 +24,11 @@ pub trait TemplateObject: Send + Sync + std::fmt::Debug {
     fn display(&self) -> String {
         format!("{{{}}}", self.type_name())
     }
+    /// The entries of an object that is a Go map (Helm's `.Files`), in key order: `range`,
+    /// `len` and truth see them. `None` (the default) for struct-like objects.
+    fn entries(&self) -> Option<Vec<(String, Value)>> {
+        None
+    }
 }
 
 /// A template value: what Go holds in an `interface{}` after decoding YAML or JSON, plus
@@ -122,7 +127,7 @@ impl Value {
             Value::String(s) => !s.is_empty(),
             Value::List(l) => !l.is_empty(),
             Value::Map(m) => !m.is_empty(),
-            Value::Object(_) => true,
+            Value::Object(o) => o.entries().is_none_or(|e| !e.is_empty()),
         }
     }
 
