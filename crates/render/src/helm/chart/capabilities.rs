@@ -199,16 +199,7 @@ impl TemplateObject for CapabilitiesObject {
     }
 
     fn display(&self) -> String {
-        let k = &self.kube.0;
-        format!(
-            "{{{{{} {} {} {}}} {} {}}}",
-            k.version,
-            k.normalized,
-            k.major,
-            k.minor,
-            self.apis.display(),
-            self.helm.display()
-        )
+        format!("{{{} {} {}}}", self.kube.display(), self.apis.display(), self.helm.display())
     }
 }
 
@@ -232,6 +223,11 @@ impl TemplateObject for KubeObject {
     }
 
     fn display(&self) -> String {
+        let k = &self.0;
+        format!("{{{} {} {} {}}}", k.version, k.normalized, k.major, k.minor)
+    }
+
+    fn print(&self) -> String {
         self.0.normalized.clone()
     }
 }

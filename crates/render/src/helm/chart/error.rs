@@ -42,6 +42,12 @@ pub enum ChartError {
     /// A values file or `--set` expression could not be read or parsed.
     #[error("{0}")]
     Values(String),
+    /// The chart is not of a type that can be rendered on its own (a library chart).
+    #[error("{0} charts are not installable")]
+    NotInstallable(String),
+    /// Processing the dependencies failed.
+    #[error("chart dependencies processing failed: {0}")]
+    Dependencies(#[source] Box<ChartError>),
     /// The chart requires another Kubernetes version than `.Capabilities` reports.
     #[error("chart requires kubeVersion: {constraint} which is incompatible with Kubernetes {version}")]
     KubeVersion {

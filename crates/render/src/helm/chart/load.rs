@@ -296,7 +296,14 @@ fn load_files(files: Vec<ChartFile>, origin: &str, limits: &LoadLimits, depth: u
                 }
             }
             "values.yaml" => {
-                chart_values = values::load_values(&String::from_utf8_lossy(&f.data), &at("values.yaml"))?;
+                chart_values = values::load_values(&String::from_utf8_lossy(&f.data), &at("values.yaml")).map_err(
+                    |e| match e {
+                        ChartError::Invalid { path, message } => {
+                            ChartError::Invalid { path, message: format!("cannot load values.yaml: {message}") }
+                        }
+                        other => other,
+                    },
+                )?;
             }
             "values.schema.json" => schema = Some(f.data),
             "requirements.yaml" => {

@@ -183,8 +183,11 @@ pub fn template(tree: &dyn FileTree, path: &str, options: &TemplateOptions) -> R
 ///
 /// As [`template`], without the loading errors.
 pub fn template_chart(mut chart: Chart, options: &TemplateOptions) -> Result<Rendered, ChartError> {
+    if !matches!(chart.metadata.chart_type.as_str(), "" | "application") {
+        return Err(ChartError::NotInstallable(chart.metadata.chart_type.clone()));
+    }
     let user = options.values.merge()?;
-    deps::process_dependencies(&mut chart, &user)?;
+    deps::process_dependencies(&mut chart, &user).map_err(|e| ChartError::Dependencies(Box::new(e)))?;
     if !chart.metadata.kube_version.is_empty() {
         let kube = &options.capabilities.kube_version;
         if !version::matches(&chart.metadata.kube_version, &kube.normalized()) {

@@ -10,7 +10,7 @@ use serde_json::Value as Json;
 use super::TemplateOptions;
 use super::error::ChartError;
 use super::load::Chart;
-use super::values::read_options;
+use super::values::{go_yaml_error, read_options};
 
 /// Helm's `InstallOrder` of kinds; other kinds come after these, by name.
 const INSTALL_ORDER: &[&str] = &[
@@ -261,7 +261,7 @@ struct Head {
 }
 
 fn head(doc: &str) -> Result<Head, String> {
-    let docs = gitops_core::yaml::parse_documents(doc, &read_options()).map_err(|e| e.to_string())?;
+    let docs = gitops_core::yaml::parse_documents(doc, &read_options()).map_err(|e| go_yaml_error(&e))?;
     let value = docs.into_iter().next().map_or(Json::Null, |d| d.value);
     let scalar = |v: Option<&Json>| match v {
         Some(Json::String(s)) => s.clone(),

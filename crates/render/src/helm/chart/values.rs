@@ -152,7 +152,8 @@ pub(crate) fn read_options() -> ReadOptions {
 /// Reads a values file as Helm's `loader.LoadValues`: every document is a map, merged in
 /// order; numbers become `float64`.
 pub(crate) fn load_values(text: &str, path: &str) -> Result<Map<String, Json>, ChartError> {
-    let docs = parse_documents(text, &read_options()).map_err(|e| ChartError::invalid(path, e.to_string()))?;
+    let docs = parse_documents(text, &read_options())
+        .map_err(|e| ChartError::invalid(path, format!("cannot unmarshal yaml document: {}", go_yaml_error(&e))))?;
     let mut values = Map::new();
     for doc in docs {
         match doc.value {
@@ -165,8 +166,7 @@ pub(crate) fn load_values(text: &str, path: &str) -> Result<Map<String, Json>, C
                 return Err(ChartError::invalid(
                     path,
                     format!(
-                        "line {}: cannot unmarshal {} into Go value of type map[string]interface {{}}",
-                        doc.line,
+                        "cannot unmarshal yaml document: error unmarshaling JSON: while decoding JSON: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
                         json_kind(&other)
                     ),
                 ));
@@ -184,6 +184,12 @@ fn json_kind(v: &Json) -> &'static str {
         Json::Bool(_) => "bool",
         _ => "value",
     }
+}
+
+/// A YAML error worded as `sigs.k8s.io/yaml` words it (`error converting YAML to JSON: yaml:
+/// line N: ...`); the message after the line is our reader's.
+pub(crate) fn go_yaml_error(e: &gitops_core::yaml::YamlError) -> String {
+    format!("error converting YAML to JSON: yaml: line {}: {e}", e.line)
 }
 
 /// Turns every number into a JSON float, as Go's `encoding/json` decodes into `interface{}`.

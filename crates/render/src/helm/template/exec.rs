@@ -115,6 +115,10 @@ impl<'a> State<'a> {
                 self.at(pipe.pos, || pipe.to_string());
                 Err(self.error(format!("can't print {pipe} of type {}", o.type_name())))
             }
+            Value::Object(o) => {
+                let s = o.print();
+                self.write(&s)
+            }
             other => {
                 let s = other.to_go_string();
                 self.write(&s)

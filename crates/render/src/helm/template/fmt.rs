@@ -193,6 +193,7 @@ fn format_arg(out: &mut String, arg: &Value, verb: char, spec: Spec, depth: usiz
         }
         Value::Bool(b) => match verb {
             't' | 'v' => pad(out, if *b { "true" } else { "false" }, spec, false),
+            'T' => pad(out, "bool", spec, false),
             _ => bad_verb(out, arg, verb),
         },
         Value::Int(i) => format_int(out, arg, *i, verb, spec),

@@ -32,6 +32,12 @@ pub(crate) enum Tok {
     Number(String),
     /// A character constant's value.
     Char(char),
+    /// Any other printable ASCII character inside an action (Go's `itemChar`), which only the
+    /// parser rejects.
+    Punct(char),
+    /// Where lexing failed; the parser reports the lexing error when it gets here, so an
+    /// earlier parse error wins, as with Go's lazy lexer.
+    LexFail,
     /// A string literal's value (escapes processed) and how it was written.
     Str(String, String),
     Eof,
@@ -48,7 +54,7 @@ pub(crate) struct Token {
 }
 
 /// A lexing failure: the message and the line.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct LexError {
     pub message: String,
     pub line: usize,
@@ -62,10 +68,15 @@ fn is_alnum(c: char) -> bool {
     c == '_' || c.is_alphanumeric()
 }
 
-pub(crate) fn lex(text: &str) -> Result<Vec<Token>, LexError> {
+pub(crate) fn lex(text: &str) -> (Vec<Token>, Option<LexError>) {
     let mut lexer = Lexer { src: text, pos: 0, tokens: Vec::new(), parens: 0 };
-    lexer.run()?;
-    Ok(lexer.tokens)
+    match lexer.run() {
+        Ok(()) => (lexer.tokens, None),
+        Err(e) => {
+            lexer.tokens.push(Token { tok: Tok::LexFail, pos: lexer.pos.min(text.len()), line: e.line });
+            (lexer.tokens, Some(e))
+        }
+    }
 }
 
 struct Lexer<'a> {
@@ -242,6 +253,10 @@ impl Lexer<'_> {
                 let len = self.word_len(p);
                 if len == 0 {
                     let ch = self.src[p..].chars().next().unwrap_or('\0');
+                    if ch.is_ascii_graphic() {
+                        self.simple(Tok::Punct(ch), p, 1);
+                        return Ok(());
+                    }
                     return self.error(p, format!("unrecognized character in action: {}", go_char(ch)));
                 }
                 let word = &self.src[p..p + len];

@@ -179,9 +179,9 @@ pub(crate) struct Parsed {
 
 /// Parses `text`; `has_func` says which function names exist.
 pub(crate) fn parse(text: &str, has_func: &dyn Fn(&str) -> bool) -> Result<Parsed, ParseError> {
-    let tokens = lex(text)?;
+    let (tokens, lex_error) = lex(text);
     let mut parser =
-        Parser { tokens, at: 0, vars: vec!["$".to_owned()], range_depth: 0, has_func, defines: Vec::new() };
+        Parser { tokens, at: 0, vars: vec!["$".to_owned()], range_depth: 0, has_func, defines: Vec::new(), lex_error };
     let root = parser.top()?;
     Ok(Parsed { root, defines: parser.defines })
 }
@@ -200,6 +200,8 @@ struct Parser<'a> {
     range_depth: usize,
     has_func: &'a dyn Fn(&str) -> bool,
     defines: Vec<(String, List)>,
+    /// The lexing error the `LexFail` token stands for.
+    lex_error: Option<LexError>,
 }
 
 type PResult<T> = Result<T, ParseError>;
@@ -237,6 +239,9 @@ impl Parser<'_> {
     }
 
     fn unexpected<T>(&self, token: &Token, context: &str) -> PResult<T> {
+        if let (Tok::LexFail, Some(e)) = (&token.tok, &self.lex_error) {
+            return Err(e.clone().into());
+        }
         let shown = match &token.tok {
             Tok::Right => "<}}>".to_owned(),
             Tok::Eof => "EOF".to_owned(),
@@ -607,6 +612,7 @@ fn describe(tok: &Tok) -> String {
         Tok::Bool(b) => format!("<{b}>"),
         Tok::Nil => "<nil>".to_owned(),
         Tok::Char(c) => format!("<'{c}'>"),
+        Tok::Punct(c) => format!("{:?}", c.to_string()),
         _ => format!("{tok:?}"),
     }
 }

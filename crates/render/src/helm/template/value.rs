@@ -20,9 +20,15 @@ pub trait TemplateObject: Send + Sync + std::fmt::Debug {
         let _ = (name, args);
         None
     }
-    /// How `{{ . }}` prints the object.
+    /// How `fmt` prints the object (`%v`, and as an argument of `print` or `quote`).
     fn display(&self) -> String {
         format!("{{{}}}", self.type_name())
+    }
+    /// How an action prints the object itself (`{{ .X }}`): Go's executor calls a `String`
+    /// method of an addressable value even when it has a pointer receiver, which `fmt` does
+    /// not. The default is [`TemplateObject::display`].
+    fn print(&self) -> String {
+        self.display()
     }
     /// The entries of an object that is a Go map (Helm's `.Files`), in key order: `range`,
     /// `len` and truth see them. `None` (the default) for struct-like objects.
