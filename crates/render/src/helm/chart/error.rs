@@ -57,7 +57,7 @@ pub enum ChartError {
         version: String,
     },
     /// The values do not meet a chart's `values.schema.json`.
-    #[error("values don't meet the specifications of the schema(s) in the following chart(s):\n{0}")]
+    #[error("{header}\n{0}", header = crate::helm::schema::HEADER)]
     Schema(String),
     /// A template did not parse or failed; the message is Helm's.
     #[error("{0}")]

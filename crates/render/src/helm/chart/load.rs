@@ -73,8 +73,9 @@ pub struct Chart {
     pub files: Vec<ChartFile>,
     /// Subcharts, from `charts/`.
     pub dependencies: Vec<Chart>,
-    /// Where the chart was read from, for messages.
-    pub(crate) origin: String,
+    /// Where the chart was read from (its folder or archive, relative to the tree root; a
+    /// subchart's is inside its parent's).
+    pub origin: String,
 }
 
 impl Chart {

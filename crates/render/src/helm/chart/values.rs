@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use gitops_core::yaml::{ReadOptions, Schema, parse_documents};
@@ -401,28 +402,32 @@ pub(crate) fn path_value<'a>(values: &'a Map<String, Json>, path: &str) -> Optio
 }
 
 /// Validates the values against every `values.schema.json` of the chart and its subcharts (a
-/// subchart's schema sees its own part of the values), as Helm's `ValidateAgainstSchema`.
-///
-/// Integration point: the JSON Schema validator is `crate::helm::schema` (being built in
-/// parallel). Until it is wired here, schemas are read (a schema that is not JSON is an
-/// error) but not enforced; `docs/helm.md` says so.
+/// subchart's schema sees its own part of the values), as Helm's `ValidateAgainstSchema`: every
+/// chart's violations are collected into one report.
 pub(crate) fn validate_schemas(chart: &Chart, values: &Map<String, Json>) -> Result<(), ChartError> {
-    check_schemas(chart, values)
+    let mut report = String::new();
+    collect_violations(chart, values, &mut report);
+    if report.is_empty() { Ok(()) } else { Err(ChartError::Schema(report)) }
 }
 
-fn check_schemas(chart: &Chart, values: &Map<String, Json>) -> Result<(), ChartError> {
-    if let Some(schema) = &chart.schema {
-        let _: Json = serde_json::from_slice(schema).map_err(|e| {
-            ChartError::invalid(format!("{}/values.schema.json", chart.origin), format!("not JSON: {e}"))
-        })?;
+fn collect_violations(chart: &Chart, values: &Map<String, Json>, report: &mut String) {
+    if let Some(schema) = &chart.schema
+        && let Err(e) = crate::helm::schema::validate(chart.name(), schema, &map_value(values))
+    {
+        report.push_str(&e.chart_report());
     }
     for sub in &chart.dependencies {
-        let empty = Map::new();
-        let sub_values = match values.get(sub.name()) {
-            Some(Json::Object(m)) => m,
-            _ => &empty,
-        };
-        check_schemas(sub, sub_values)?;
+        match values.get(sub.name()) {
+            None | Some(Json::Null) => {}
+            Some(Json::Object(m)) => collect_violations(sub, m, report),
+            Some(other) => {
+                let type_name = to_value(other).type_name().to_owned();
+                let _ = writeln!(
+                    report,
+                    "{}:\ninvalid type for values: expected object (map), got {type_name}",
+                    sub.name()
+                );
+            }
+        }
     }
-    Ok(())
 }
