@@ -7,6 +7,11 @@
 //! `helm-template/deployment` parses and executes a Deployment template shaped like the one
 //! `helm create` writes (helpers through `include`, `toYaml | nindent`, `with`, `range`),
 //! with Helm's functions: the template engine's share of rendering a chart.
+//!
+//! `helm-chart/helm-create` renders the `helm create` scaffold
+//! (`tests/fixtures/helm/helm-create/chart`) in process, as `gitops render` does: load, values,
+//! all templates, sorting and `helm template`'s text. `helm-chart/199-templates` renders the chart
+//! `benches/helm/generate.py` writes (generated into `target/` on first run).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -111,5 +116,31 @@ fn helm_template(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, kustomize, helm_template);
+fn helm_chart(c: &mut Criterion) {
+    use gitops_render::helm::chart::{TemplateOptions, template};
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let big = root.join("target/bench-helm-big-criterion");
+    if !big.join("Chart.yaml").exists() {
+        let status = Command::new("python3")
+            .arg(root.join("benches/helm/generate.py"))
+            .arg(&big)
+            .status()
+            .expect("python3 runs the chart generator");
+        assert!(status.success(), "generating the benchmark chart failed");
+    }
+    let fixtures = DiskTree::new(root.join("tests/fixtures/helm/helm-create")).expect("the fixture exists");
+    let big = DiskTree::new(&big).expect("the generated chart exists");
+    let options = TemplateOptions::default();
+    let mut group = c.benchmark_group("helm-chart");
+    group.bench_function("helm-create", |b| {
+        b.iter(|| template(&fixtures, "chart", &options).expect("the chart renders").to_helm_output());
+    });
+    group.sample_size(20);
+    group.bench_function("199-templates", |b| {
+        b.iter(|| template(&big, "", &options).expect("the chart renders").to_helm_output());
+    });
+    group.finish();
+}
+
+criterion_group!(benches, kustomize, helm_template, helm_chart);
 criterion_main!(benches);
