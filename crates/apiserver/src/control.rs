@@ -10,7 +10,7 @@ use crate::error::ApiError;
 use crate::faults::{Fault, Faults, RequestRecord};
 use crate::persist::{Durable, Recovery, StateError, write_snapshot};
 use crate::server::{ApiServer, ApiServerOptions};
-use crate::store::{Key, meta_str};
+use crate::store::Key;
 use crate::verbs::{Env, State};
 use crate::watch::Hub;
 
@@ -70,12 +70,8 @@ impl ApiServer {
     fn restore_crds(&self, dir: &Path) -> Result<(), StateError> {
         let mut state = self.lock();
         let env = Env { now: self.inner.options.clock.now(), uids: &self.inner.uids };
-        let keys: Vec<Key> = state
-            .store
-            .list(crd::GROUP, crd::PLURAL, None, None)
-            .filter_map(|crd| meta_str(crd, "name"))
-            .map(|name| Key::new(crd::GROUP, crd::PLURAL, "", name))
-            .collect();
+        let keys: Vec<Key> =
+            state.store.list(crd::GROUP, crd::PLURAL, None, None).map(|(key, _)| key.clone()).collect();
         for key in keys {
             if let Some(target) = state.target_of(&key) {
                 state.reconcile_crd(env, &target, &key.name);

@@ -246,7 +246,7 @@ impl State {
     /// deletes its objects.
     pub(crate) fn reconcile_crd(&mut self, env: Env<'_>, target: &Target, name: &str) {
         let key = Key::new(GROUP, PLURAL, "", name);
-        let live = self.store.get(&key).cloned();
+        let live = self.store.value(&key);
         let Some(live) = live.filter(|crd| meta_str(crd, "deletionTimestamp").is_none()) else {
             self.unregister_crd(name, true);
             return;
@@ -318,18 +318,8 @@ impl State {
         let Some(custom) = self.registry.unregister_custom(name) else { return };
         self.schema.remove_crd(&custom.group, &custom.kind);
         if delete_objects {
-            let keys: Vec<Key> = self
-                .store
-                .list(&custom.group, &custom.plural, None, None)
-                .map(|object| {
-                    Key::new(
-                        &custom.group,
-                        &custom.plural,
-                        meta_str(object, "namespace").unwrap_or(""),
-                        meta_str(object, "name").unwrap_or(""),
-                    )
-                })
-                .collect();
+            let keys: Vec<Key> =
+                self.store.list(&custom.group, &custom.plural, None, None).map(|(key, _)| key.clone()).collect();
             for key in keys {
                 self.remove_object(&key);
             }

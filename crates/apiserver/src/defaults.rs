@@ -231,11 +231,9 @@ impl State {
 
     /// A free Service IP, derived from `name` so that it is stable across runs.
     fn allocate_cluster_ip(&self, name: &str) -> String {
-        let taken: HashSet<&str> = self
-            .store
-            .list("", "services", None, None)
-            .filter_map(|service| service.pointer("/spec/clusterIP").and_then(Value::as_str))
-            .collect();
+        let services: Vec<Value> = self.store.list("", "services", None, None).map(|(_, s)| s.value()).collect();
+        let taken: HashSet<&str> =
+            services.iter().filter_map(|service| service.pointer("/spec/clusterIP").and_then(Value::as_str)).collect();
         let (base, size) = SERVICE_RANGE;
         let hash = fnv1a(name);
         // Offsets 0 (the network) and 1 (the `kubernetes` Service) are never handed out.

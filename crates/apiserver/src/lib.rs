@@ -100,6 +100,7 @@ mod server;
 mod simulate;
 mod ssa;
 mod store;
+mod stored;
 mod subresource;
 mod verbs;
 mod watch;

@@ -22,7 +22,7 @@ use crate::error::{ApiError, Cause};
 use crate::request::json_object;
 use crate::ssa;
 use crate::store::{Key, meta_str, set_meta};
-use crate::verbs::{Call, Env, Reply, State, Target};
+use crate::verbs::{Body, Call, Env, Reply, State, Target};
 
 /// The finalizer of an owner deleted in the foreground.
 pub(crate) const FOREGROUND: &str = "foregroundDeletion";
@@ -102,19 +102,6 @@ fn finalizers(object: &Value) -> Vec<String> {
         .collect()
 }
 
-fn owner_uids(object: &Value) -> Vec<(String, bool)> {
-    object
-        .pointer("/metadata/ownerReferences")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|r| {
-            let uid = r.get("uid").and_then(Value::as_str)?;
-            Some((uid.to_owned(), r.get("blockOwnerDeletion").and_then(Value::as_bool) == Some(true)))
-        })
-        .collect()
-}
-
 /// Whether `object`, being deleted, has no finalizers left (for a namespace, neither in
 /// `metadata` nor in `spec`), so it can go.
 pub(crate) fn is_finalized(key: &Key, object: &Value) -> bool {
@@ -133,7 +120,7 @@ enum Outcome {
     /// It is gone; this was its last state.
     Removed(Value),
     /// It waits for finalizers (or its dependents); this is its state now.
-    Pending(Value),
+    Pending(Body),
 }
 
 impl State {
@@ -142,7 +129,7 @@ impl State {
     pub(crate) fn remove_object(&mut self, key: &Key) -> Option<Value> {
         let removed = self.store.remove(key)?;
         self.store.next_revision();
-        Some(Value::clone(&removed))
+        Some(removed.value())
     }
 
     /// DELETE on one object.
@@ -172,7 +159,7 @@ impl State {
             Some(Outcome::Pending(object)) => Reply { code: 200, body: object },
             Some(Outcome::Removed(object)) => {
                 let returns_object = target.resource.group.is_empty() && target.resource.plural == "pods";
-                Reply { code: 200, body: if returns_object { object } else { removed_status(&object) } }
+                Reply::ok(if returns_object { object } else { removed_status(&object) })
             }
             None => return Err(target.not_found(target.name())),
         })
@@ -186,7 +173,7 @@ impl State {
         call: &Call<'_>,
     ) -> Result<Reply, ApiError> {
         let options = options(call)?;
-        let Reply { body: list, .. } = self.list(target, call.query)?;
+        let list = self.list(target, call.query)?.body.into_value();
         let items = list.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
         for item in &items {
             let key = Key::new(
@@ -204,7 +191,7 @@ impl State {
 
     /// Deletes the object at `key` as the API server would; `None` when there is none.
     fn delete_object(&mut self, env: Env<'_>, key: &Key, propagation: Propagation, dry_run: bool) -> Option<Outcome> {
-        let live = self.store.get(key).cloned()?;
+        let live = self.store.value(key)?;
         let target = self.target_of(key)?;
         let mut pending = finalizers(&live);
         if is_namespace(key) || propagation == Propagation::Foreground || !pending.is_empty() {
@@ -221,7 +208,7 @@ impl State {
                 object["status"] = json!({"phase": "Terminating"});
             }
             if object == live {
-                return Some(Outcome::Pending(live));
+                return Some(Outcome::Pending(Body::Value(live)));
             }
             let object = self.commit_update(&target, &live, object, dry_run);
             return Some(Outcome::Pending(object));
@@ -251,14 +238,10 @@ impl State {
     /// Removes the references to `uid` from every object that has one, as the garbage
     /// collector's `Update`.
     fn orphan_dependents(&mut self, env: Env<'_>, uid: &str) {
-        let dependents: Vec<Key> = self
-            .store
-            .iter()
-            .filter(|(_, object)| owner_uids(object).iter().any(|(owner, _)| owner == uid))
-            .map(|(key, _)| key.clone())
-            .collect();
+        let dependents: Vec<Key> =
+            self.store.iter().filter(|(_, object)| object.owned_by(uid)).map(|(key, _)| key.clone()).collect();
         for key in dependents {
-            let (Some(live), Some(target)) = (self.store.get(&key).cloned(), self.target_of(&key)) else { continue };
+            let (Some(live), Some(target)) = (self.store.value(&key), self.target_of(&key)) else { continue };
             let mut object = ssa::without_managed_fields(&live);
             if let Some(Value::Object(metadata)) = object.get_mut("metadata") {
                 let kept: Vec<Value> = metadata
@@ -295,24 +278,26 @@ impl State {
     }
 
     fn collect_once(&mut self, env: Env<'_>) -> bool {
-        let uids: std::collections::HashMap<String, Key> = self
+        // The walk borrows the stored metadata: nothing is parsed or copied but the keys of work.
+        let uids: std::collections::HashMap<&str, &Key> = self
             .store
             .iter()
-            .filter_map(|(key, object)| meta_str(object, "uid").map(|uid| (uid.to_owned(), key.clone())))
+            .map(|(key, object)| (&*object.meta().uid, key))
+            .filter(|(uid, _)| !uid.is_empty())
             .collect();
-        let deleting = |key: &Key| self.store.get(key).is_some_and(|o| meta_str(o, "deletionTimestamp").is_some());
-        let foreground = |key: &Key| self.store.get(key).is_some_and(|o| finalizers(o).iter().any(|f| f == FOREGROUND));
+        let deleting = |key: &Key| self.store.get(key).is_some_and(|o| o.meta().deleting);
+        let foreground = |key: &&Key| self.store.get(key).is_some_and(|o| o.has_finalizer(FOREGROUND));
         let mut work: Vec<(Key, Propagation)> = Vec::new();
         let mut done_waiting: Vec<Key> = Vec::new();
-        let mut blocked: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut blocked: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for (key, object) in self.store.iter() {
-            let owners = owner_uids(object);
-            for (uid, block) in &owners {
+            let owners = &object.meta().owners;
+            for (uid, block) in owners {
                 if *block {
-                    blocked.insert(uid.clone());
+                    blocked.insert(uid);
                 }
             }
-            if meta_str(object, "deletionTimestamp").is_some() {
+            if object.meta().deleting {
                 continue;
             }
             let in_terminating_namespace =
@@ -324,27 +309,20 @@ impl State {
             if owners.is_empty() {
                 continue;
             }
-            let alive: Vec<&(String, bool)> = owners.iter().filter(|(uid, _)| uids.contains_key(uid)).collect();
+            let alive: Vec<&(Box<str>, bool)> = owners.iter().filter(|(uid, _)| uids.contains_key(&**uid)).collect();
             if alive.is_empty() {
                 work.push((key.clone(), Propagation::Background));
-            } else if alive.iter().all(|(uid, _)| uids.get(uid).is_some_and(&foreground)) {
+            } else if alive.iter().all(|(uid, _)| uids.get(&**uid).is_some_and(&foreground)) {
                 let blocking = owners.iter().any(|(_, block)| *block);
                 work.push((key.clone(), if blocking { Propagation::Foreground } else { Propagation::Background }));
             }
         }
         for (key, object) in self.store.iter() {
-            let waits = finalizers(object).iter().any(|f| f == FOREGROUND);
-            let uid = meta_str(object, "uid").unwrap_or("");
-            if waits && meta_str(object, "deletionTimestamp").is_some() && !blocked.contains(uid) {
+            let meta = object.meta();
+            if object.has_finalizer(FOREGROUND) && meta.deleting && !blocked.contains(&*meta.uid) {
                 done_waiting.push(key.clone());
             }
-            let spec_finalizers =
-                object.pointer("/spec/finalizers").and_then(Value::as_array).is_some_and(|f| !f.is_empty());
-            if is_namespace(key)
-                && spec_finalizers
-                && meta_str(object, "deletionTimestamp").is_some()
-                && self.namespace_is_empty(&key.name)
-            {
+            if is_namespace(key) && meta.spec_finalizers && meta.deleting && self.namespace_is_empty(&key.name) {
                 done_waiting.push(key.clone());
             }
         }
@@ -365,7 +343,7 @@ impl State {
     /// Drops the server's own finalizers (`foregroundDeletion`; a namespace's `kubernetes`) from
     /// an object whose wait is over, which deletes it unless other finalizers remain.
     fn finish_waiting(&mut self, key: &Key) {
-        let (Some(live), Some(target)) = (self.store.get(key).cloned(), self.target_of(key)) else { return };
+        let (Some(live), Some(target)) = (self.store.value(key), self.target_of(key)) else { return };
         let mut object = live.clone();
         let kept: Vec<String> = finalizers(&live).into_iter().filter(|f| f != FOREGROUND).collect();
         if kept.is_empty() {
@@ -393,9 +371,10 @@ impl State {
         {
             self.reconcile_crd(env, target, name);
         }
-        let settled = target.name.as_deref().is_some_and(|name| {
-            self.store.get(&target.key(name)).is_some_and(|o| meta_str(o, "deletionTimestamp").is_none())
-        });
+        let settled = target
+            .name
+            .as_deref()
+            .is_some_and(|name| self.store.get(&target.key(name)).is_some_and(|o| !o.meta().deleting));
         if *method == Method::DELETE || !settled {
             self.collect_garbage(env);
         }

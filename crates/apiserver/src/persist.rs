@@ -32,8 +32,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::store::{Batch, Key, Store};
+use crate::stored::Stored;
 
 /// How many times (20 ms apart) a busy lock is tried again before `Locked`.
 const LOCK_RETRIES: u32 = 25;
@@ -122,13 +124,13 @@ struct LogRecord {
 #[derive(Serialize)]
 struct EntryRef<'a> {
     key: (&'a str, &'a str, &'a str, &'a str),
-    object: &'a Value,
+    object: &'a RawValue,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "lowercase")]
 enum OpRef<'a> {
-    Put((&'a str, &'a str, &'a str, &'a str), &'a Value),
+    Put((&'a str, &'a str, &'a str, &'a str), &'a RawValue),
     Del((&'a str, &'a str, &'a str, &'a str)),
 }
 
@@ -219,7 +221,7 @@ impl Durable {
             } else if record.from == revision {
                 for op in record.ops {
                     match op {
-                        Op::Put(key, object) => objects.insert(key_of(key), Arc::new(object)),
+                        Op::Put(key, object) => objects.insert(key_of(key), Arc::new(Stored::new(&object))),
                         Op::Del(key) => objects.remove(&key_of(key)),
                     };
                 }
@@ -253,7 +255,7 @@ impl Durable {
             .changes
             .iter()
             .map(|change| match &change.new {
-                Some(object) => OpRef::Put(key_ref(&change.key), object),
+                Some(object) => OpRef::Put(key_ref(&change.key), object.raw()),
                 None => OpRef::Del(key_ref(&change.key)),
             })
             .collect();
@@ -299,7 +301,7 @@ pub(crate) fn write_snapshot(dir: &Path, store: &Store, fsync: bool) -> Result<u
     let count = store.iter().count();
     let mut out = frame(&Header { format: FORMAT, revision: store.revision(), objects: count });
     for (key, object) in store.iter() {
-        out.extend(frame(&EntryRef { key: key_ref(key), object }));
+        out.extend(frame(&EntryRef { key: key_ref(key), object: object.raw() }));
     }
     let mut file = File::create(&tmp).map_err(io(&tmp))?;
     file.write_all(&out).map_err(io(&tmp))?;
@@ -316,7 +318,7 @@ pub(crate) fn write_snapshot(dir: &Path, store: &Store, fsync: bool) -> Result<u
     Ok(out.len() as u64)
 }
 
-fn read_snapshot(bytes: &[u8], path: &Path) -> Result<(BTreeMap<Key, Arc<Value>>, u64), StateError> {
+fn read_snapshot(bytes: &[u8], path: &Path) -> Result<(BTreeMap<Key, Arc<Stored>>, u64), StateError> {
     let corrupt = |detail: String| StateError::Corrupt { path: path.to_path_buf(), detail };
     let (payload, mut offset) = next_record(bytes, 0).ok_or_else(|| corrupt("no valid header record".into()))?;
     let header: Header = serde_json::from_slice(payload).map_err(|e| corrupt(format!("the header: {e}")))?;
@@ -329,7 +331,7 @@ fn read_snapshot(bytes: &[u8], path: &Path) -> Result<(BTreeMap<Key, Arc<Value>>
             .ok_or_else(|| corrupt(format!("the record at byte {offset} is torn or fails its checksum")))?;
         let entry: Entry =
             serde_json::from_slice(payload).map_err(|e| corrupt(format!("the record at byte {offset}: {e}")))?;
-        objects.insert(key_of(entry.key), Arc::new(entry.object));
+        objects.insert(key_of(entry.key), Arc::new(Stored::new(&entry.object)));
         offset = next;
     }
     if objects.len() != header.objects {

@@ -37,11 +37,25 @@ impl FieldSelector {
 
     /// Whether `object` satisfies every requirement.
     pub fn matches(&self, object: &Value) -> bool {
+        let field = |pointer: &str| object.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+        self.matches_names(field("/metadata/name"), field("/metadata/namespace"))
+    }
+
+    /// Whether an object named `name` in `namespace` (empty for cluster-scoped objects)
+    /// satisfies every requirement.
+    pub fn matches_names(&self, name: &str, namespace: &str) -> bool {
         self.requirements.iter().all(|(field, value, equal)| {
-            let pointer = if field == "metadata.name" { "/metadata/name" } else { "/metadata/namespace" };
-            let actual = object.pointer(pointer).and_then(Value::as_str).unwrap_or("");
+            let actual = if field == "metadata.name" { name } else { namespace };
             (actual == value) == *equal
         })
+    }
+
+    /// The name every matching object must have, if a requirement pins it (`metadata.name=x`).
+    pub fn name(&self) -> Option<&str> {
+        self.requirements
+            .iter()
+            .find(|(field, _, equal)| *equal && field == "metadata.name")
+            .map(|(_, v, _)| v.as_str())
     }
 }
 

@@ -26,7 +26,7 @@ use crate::faults::{FaultAction, Faults, RequestLog, RequestRecord, injected_sta
 use crate::persist::Recovery;
 use crate::registry::Registry;
 use crate::request::Query;
-use crate::verbs::{Call, Env, Reply, State, Target};
+use crate::verbs::{Body as ReplyBody, Call, Env, Reply, State, Target};
 use crate::watch::{Hub, WatchRequest, WatchSettings};
 
 /// How an [`ApiServer`] behaves.
@@ -193,7 +193,7 @@ enum Answer {
     Json {
         code: u16,
         content_type: &'static str,
-        body: Value,
+        body: ReplyBody,
         wrote: bool,
     },
     /// A JSON document already serialized (a LIST).
@@ -202,7 +202,7 @@ enum Answer {
 }
 
 fn json_answer(code: u16, content_type: &'static str, body: Value) -> Answer {
-    Answer::Json { code, content_type, body, wrote: false }
+    Answer::Json { code, content_type, body: ReplyBody::Value(body), wrote: false }
 }
 
 impl Default for ApiServer {
@@ -279,7 +279,9 @@ impl ApiServer {
     fn handle_logged(&self, request: Request<Bytes>) -> (Response<ResponseBody>, bool) {
         let (parts, body) = request.into_parts();
         match self.route(&parts.method, &parts.uri, &parts.headers, &body) {
-            Ok(Answer::Json { code, content_type, body, wrote }) => (respond(code, content_type, &body), wrote),
+            Ok(Answer::Json { code, content_type, body, wrote }) => {
+                (respond_bytes(code, content_type, body.to_json()), wrote)
+            }
             Ok(Answer::Stream(body)) => (stream_response(body), false),
             Ok(Answer::Bytes(bytes)) => (respond_bytes(200, "application/json", bytes), false),
             Err(error) => (respond(error.code(), "application/json", &error.status()), false),
@@ -441,7 +443,7 @@ impl ApiServer {
         let written = reply
             .as_ref()
             .ok()
-            .map(|reply| Target { name: meta_name(&reply.body).or_else(|| target.name.clone()), ..target.clone() });
+            .map(|reply| Target { name: reply.body.name().or_else(|| target.name.clone()), ..target.clone() });
         if let Some(written) = &written {
             state.after_write(env, method, written);
         }
@@ -600,11 +602,6 @@ fn resolve(state: &State, group: &str, version: &str, rest: &[&str]) -> Result<T
         }
         _ => Err(ApiError::NoResource),
     }
-}
-
-/// The `metadata.name` of a reply body, when it is an object (a create names it there).
-fn meta_name(body: &Value) -> Option<String> {
-    body.pointer("/metadata/name").and_then(Value::as_str).map(str::to_owned)
 }
 
 fn respond(code: u16, content_type: &str, body: &Value) -> Response<ResponseBody> {

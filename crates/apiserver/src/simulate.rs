@@ -146,7 +146,7 @@ pub(crate) fn simulated(group: &str, kind: &str) -> bool {
 impl State {
     /// Writes the simulated status of the object at `key`, if it needs one; true when it wrote.
     pub(crate) fn simulate(&mut self, env: Env<'_>, key: &Key) -> bool {
-        let (Some(live), Some(target)) = (self.store.get(key).cloned(), self.target_of(key)) else { return false };
+        let (Some(live), Some(target)) = (self.store.value(key), self.target_of(key)) else { return false };
         if meta_str(&live, "deletionTimestamp").is_some() {
             return false;
         }

@@ -1,5 +1,8 @@
 //! The object store: objects by (group, resource, namespace, name), one global resourceVersion.
 //!
+//! Objects are kept as [`Stored`] (compact JSON plus the metadata the server indexes on), not as
+//! `Value` trees: see the `stored` module.
+//!
 //! Every `put` and `remove` is also recorded as a [`Change`]; the server takes the changes of a
 //! request as one [`Batch`] when the request ends, to persist it, to feed watchers, or to undo it.
 
@@ -8,6 +11,8 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
+
+use crate::stored::Stored;
 
 /// Where an object is stored. Cluster-scoped objects have an empty namespace.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -29,8 +34,8 @@ impl Key {
 #[derive(Debug, Clone)]
 pub(crate) struct Change {
     pub(crate) key: Key,
-    pub(crate) old: Option<Arc<Value>>,
-    pub(crate) new: Option<Arc<Value>>,
+    pub(crate) old: Option<Arc<Stored>>,
+    pub(crate) new: Option<Arc<Stored>>,
 }
 
 /// The changes of one request, and the resourceVersions before and after it.
@@ -44,7 +49,7 @@ pub(crate) struct Batch {
 /// Objects in key order, the last resourceVersion handed out, and the changes not yet taken.
 #[derive(Debug, Default)]
 pub(crate) struct Store {
-    objects: BTreeMap<Key, Arc<Value>>,
+    objects: BTreeMap<Key, Arc<Stored>>,
     revision: u64,
     committed: u64,
     pending: Vec<Change>,
@@ -52,12 +57,17 @@ pub(crate) struct Store {
 
 impl Store {
     /// A store holding `objects` at `revision`, with nothing pending.
-    pub(crate) fn restored(objects: BTreeMap<Key, Arc<Value>>, revision: u64) -> Store {
+    pub(crate) fn restored(objects: BTreeMap<Key, Arc<Stored>>, revision: u64) -> Store {
         Store { objects, revision, committed: revision, pending: Vec::new() }
     }
 
-    pub(crate) fn get(&self, key: &Key) -> Option<&Value> {
-        self.objects.get(key).map(|value| &**value)
+    pub(crate) fn get(&self, key: &Key) -> Option<&Arc<Stored>> {
+        self.objects.get(key)
+    }
+
+    /// The object at `key`, parsed.
+    pub(crate) fn value(&self, key: &Key) -> Option<Value> {
+        self.objects.get(key).map(|stored| stored.value())
     }
 
     /// The changes since the last call, as one batch.
@@ -88,7 +98,7 @@ impl Store {
         resource: &'a str,
         namespace: Option<&'a str>,
         after: Option<(&str, &str)>,
-    ) -> impl Iterator<Item = &'a Value> + 'a {
+    ) -> impl Iterator<Item = (&'a Key, &'a Arc<Stored>)> + 'a {
         let start = match after {
             Some((ns, name)) => Bound::Excluded(Key::new(group, resource, ns, name)),
             None => Bound::Included(Key::new(group, resource, namespace.unwrap_or(""), "")),
@@ -97,12 +107,11 @@ impl Store {
             .range((start, Bound::Unbounded))
             .take_while(move |(key, _)| key.group == group && key.resource == resource)
             .filter(move |(key, _)| namespace.is_none_or(|ns| key.namespace == ns))
-            .map(|(_, value)| &**value)
     }
 
     /// Every object with its key, in key order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Key, &Value)> {
-        self.objects.iter().map(|(key, value)| (key, &**value))
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&Key, &Arc<Stored>)> {
+        self.objects.iter()
     }
 
     /// Every key in `namespace`, of every resource.
@@ -121,13 +130,15 @@ impl Store {
         self.revision
     }
 
-    pub(crate) fn put(&mut self, key: Key, value: Value) {
-        let new = Arc::new(value);
+    /// Stores `value` at `key` and returns it as stored.
+    pub(crate) fn put(&mut self, key: Key, value: &Value) -> Arc<Stored> {
+        let new = Arc::new(Stored::new(value));
         let old = self.objects.insert(key.clone(), Arc::clone(&new));
-        self.pending.push(Change { key, old, new: Some(new) });
+        self.pending.push(Change { key, old, new: Some(Arc::clone(&new)) });
+        new
     }
 
-    pub(crate) fn remove(&mut self, key: &Key) -> Option<Arc<Value>> {
+    pub(crate) fn remove(&mut self, key: &Key) -> Option<Arc<Stored>> {
         let old = self.objects.remove(key)?;
         self.pending.push(Change { key: key.clone(), old: Some(Arc::clone(&old)), new: None });
         Some(old)
@@ -170,9 +181,9 @@ mod tests {
     fn lists_by_namespace_and_position() {
         let mut store = Store::default();
         for (ns, name) in [("a", "x"), ("a", "y"), ("b", "x")] {
-            store.put(Key::new("", "configmaps", ns, name), json!({"metadata": {"name": name, "namespace": ns}}));
+            store.put(Key::new("", "configmaps", ns, name), &json!({"metadata": {"name": name, "namespace": ns}}));
         }
-        store.put(Key::new("", "secrets", "a", "s"), json!({}));
+        store.put(Key::new("", "secrets", "a", "s"), &json!({}));
         assert_eq!(store.list("", "configmaps", None, None).count(), 3);
         assert_eq!(store.list("", "configmaps", Some("a"), None).count(), 2);
         assert_eq!(store.list("", "configmaps", None, Some(("a", "y"))).count(), 1);

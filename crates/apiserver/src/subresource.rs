@@ -140,7 +140,7 @@ impl State {
         let dry_run = call.query.dry_run()?;
         let media = call.content_type.split(';').next().unwrap_or("").trim();
         let desired = match *method {
-            Method::GET => return Ok(Reply { code: 200, body: current }),
+            Method::GET => return Ok(Reply::ok(current)),
             Method::PUT => {
                 let body = json_object(call.body)?;
                 check_scale(&body, target)?;
@@ -183,7 +183,7 @@ impl State {
             metadata.remove("resourceVersion");
         }
         let reply = self.write_update(env, target, &live, object, &manager(call), dry_run)?;
-        Ok(Reply { code: 200, body: scale_view(&reply.body, &paths) })
+        Ok(Reply::ok(scale_view(&reply.body.into_value(), &paths)))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -220,9 +220,9 @@ impl State {
         let writer = target.writer(manager, &api_version, &now);
         let body = match ssa::apply(Some(live), &config, &writer, call.query.flag("force"))? {
             None => live.clone(),
-            Some(object) => self.commit_update(target, live, object, dry_run),
+            Some(object) => self.commit_update(target, live, object, dry_run).into_value(),
         };
-        Ok(Reply { code: 200, body: scale_view(&body, paths) })
+        Ok(Reply::ok(scale_view(&body, paths)))
     }
 }
 

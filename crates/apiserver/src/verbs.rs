@@ -1,5 +1,7 @@
 //! The verbs on resources: get, list, create, update, patch (apply, merge, JSON, strategic) and delete.
 
+use std::sync::Arc;
+
 use gitops_core::Gvk;
 use gitops_core::patch::{MergeOptions, strategic_merge};
 use gitops_core::schema::{Node, Schema};
@@ -13,6 +15,7 @@ use crate::registry::{Registry, Resource};
 use crate::request::{NameRule, Query, invalid_name, json_object, json_patch, merge_patch, validate_name, yaml_object};
 use crate::ssa::{self, Writer};
 use crate::store::{Key, Store, meta_str, set_meta, spec_changed};
+use crate::stored::Stored;
 use crate::subresource;
 
 /// The namespaces every server starts with.
@@ -61,12 +64,62 @@ pub(crate) struct Call<'a> {
 #[derive(Debug)]
 pub(crate) struct Reply {
     pub(crate) code: u16,
-    pub(crate) body: Value,
+    pub(crate) body: Body,
 }
 
 impl Reply {
-    pub(crate) fn ok(body: Value) -> Reply {
-        Reply { code: 200, body }
+    pub(crate) fn ok(body: impl Into<Body>) -> Reply {
+        Reply { code: 200, body: body.into() }
+    }
+}
+
+/// An object a LIST answers with, and its key.
+type Listed<'a> = (&'a Key, &'a Arc<Stored>);
+
+/// A reply body: a JSON document, or a stored object, served as stored without serializing it
+/// again.
+#[derive(Debug)]
+pub(crate) enum Body {
+    Value(Value),
+    Stored(Arc<Stored>),
+}
+
+impl Body {
+    /// The body as a JSON value (parsed, for a stored object).
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            Body::Value(value) => value,
+            Body::Stored(stored) => stored.value(),
+        }
+    }
+
+    /// The `metadata.name` of the body, when it is an object (a create names it there).
+    pub(crate) fn name(&self) -> Option<String> {
+        match self {
+            Body::Value(value) => meta_str(value, "name").map(str::to_owned),
+            Body::Stored(stored) => Some(stored.meta().name.to_string()).filter(|name| !name.is_empty()),
+        }
+    }
+
+    /// The body as JSON text.
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        match self {
+            // Serializing a JSON value into memory cannot fail.
+            Body::Value(value) => serde_json::to_vec(value).unwrap_or_default(),
+            Body::Stored(stored) => stored.json().as_bytes().to_vec(),
+        }
+    }
+}
+
+impl From<Value> for Body {
+    fn from(value: Value) -> Body {
+        Body::Value(value)
+    }
+}
+
+impl From<Arc<Stored>> for Body {
+    fn from(stored: Arc<Stored>) -> Body {
+        Body::Stored(stored)
     }
 }
 
@@ -124,7 +177,7 @@ impl State {
         match target.namespace.as_deref() {
             Some(namespace) if target.resource.is_namespaced() => {
                 match self.store.get(&Key::new("", "namespaces", "", namespace)) {
-                    Some(ns) if meta_str(ns, "deletionTimestamp").is_some() => Err(ApiError::Forbidden {
+                    Some(ns) if ns.meta().deleting => Err(ApiError::Forbidden {
                         resource: target.resource.qualified(),
                         name: target.name().into(),
                         message: format!(
@@ -144,9 +197,10 @@ impl State {
         self.store.get(&target.key(name)).cloned().map(Reply::ok).ok_or_else(|| target.not_found(name))
     }
 
+    /// LIST as a value (for DELETE on a collection; GET answers [`State::list_json`]).
     pub(crate) fn list(&self, target: &Target, query: &Query) -> Result<Reply, ApiError> {
         let (items, metadata) = self.select(target, query)?;
-        let items: Vec<Value> = items.into_iter().cloned().collect();
+        let items: Vec<Value> = items.into_iter().map(|(_, stored)| stored.value()).collect();
         let resource = &target.resource;
         Ok(Reply::ok(json!({
             "kind": format!("{}List", resource.kind),
@@ -156,20 +210,22 @@ impl State {
         })))
     }
 
-    /// LIST straight to JSON bytes, without copying the objects first: what GET on a collection
-    /// answers.
+    /// LIST straight to JSON bytes: the stored objects' text is spliced into the list, nothing
+    /// is serialized again. What GET on a collection answers.
     pub(crate) fn list_json(&self, target: &Target, query: &Query) -> Result<Vec<u8>, ApiError> {
         let (items, metadata) = self.select(target, query)?;
         let resource = &target.resource;
         let head = json!({"kind": format!("{}List", resource.kind), "apiVersion": resource.api_version(), "metadata": metadata});
-        let mut out = serde_json::to_vec(&head).map_err(|e| ApiError::Internal(e.to_string()))?;
+        let size: usize = items.iter().map(|(_, stored)| stored.json().len() + 1).sum();
+        let mut out = Vec::with_capacity(size + 256);
+        serde_json::to_writer(&mut out, &head).map_err(|e| ApiError::Internal(e.to_string()))?;
         out.pop();
         out.extend_from_slice(b",\"items\":[");
-        for (at, item) in items.iter().enumerate() {
+        for (at, (_, item)) in items.iter().enumerate() {
             if at > 0 {
                 out.push(b',');
             }
-            serde_json::to_writer(&mut out, item).map_err(|e| ApiError::Internal(e.to_string()))?;
+            out.extend_from_slice(item.json().as_bytes());
         }
         out.extend_from_slice(b"]}");
         Ok(out)
@@ -180,7 +236,7 @@ impl State {
         &'a self,
         target: &'a Target,
         query: &Query,
-    ) -> Result<(Vec<&'a Value>, Map<String, Value>), ApiError> {
+    ) -> Result<(Vec<Listed<'a>>, Map<String, Value>), ApiError> {
         let (labels, fields) = query.selectors()?;
         let limit = match query.get("limit") {
             Some(text) => text.parse::<usize>().map_err(|_| ApiError::BadRequest(format!("invalid limit {text:?}")))?,
@@ -189,22 +245,20 @@ impl State {
         let position = query.get("continue").map(decode_continue).transpose()?;
         let after = position.as_ref().map(|(ns, name)| (ns.as_str(), name.as_str()));
         let resource = &target.resource;
-        let matching = self
-            .store
-            .list(&resource.group, &resource.plural, target.namespace.as_deref(), after)
-            .filter(|object| {
-                labels.as_ref().is_none_or(|s| s.matches(object.pointer("/metadata/labels").unwrap_or(&Value::Null)))
-            })
-            .filter(|object| fields.as_ref().is_none_or(|s| s.matches(object)));
-        let mut items: Vec<&Value> = if limit == 0 { matching.collect() } else { matching.take(limit + 1).collect() };
+        let matching = self.store.list(&resource.group, &resource.plural, target.namespace.as_deref(), after).filter(
+            |(key, object)| {
+                labels.as_ref().is_none_or(|s| s.matches_with(|label| object.label(label)))
+                    && fields.as_ref().is_none_or(|s| s.matches_names(&key.name, &key.namespace))
+            },
+        );
+        let mut items: Vec<Listed<'_>> =
+            if limit == 0 { matching.collect() } else { matching.take(limit + 1).collect() };
         let mut metadata = Map::new();
         metadata.insert("resourceVersion".into(), json!(self.store.revision().to_string()));
         if limit > 0 && items.len() > limit {
             items.truncate(limit);
-            if let Some(last) = items.last() {
-                let token =
-                    encode_continue(meta_str(last, "namespace").unwrap_or(""), meta_str(last, "name").unwrap_or(""));
-                metadata.insert("continue".into(), json!(token));
+            if let Some((last, _)) = items.last() {
+                metadata.insert("continue".into(), json!(encode_continue(&last.namespace, &last.name)));
             }
         }
         Ok((items, metadata))
@@ -335,7 +389,7 @@ impl State {
         let api_version = target.resource.api_version();
         let writer = target.writer(manager, &api_version, &now);
         let name = target.name().to_owned();
-        match self.store.get(&target.key(&name)).cloned() {
+        match self.store.value(&target.key(&name)) {
             None => {
                 validate(&target.resource, &name)?;
                 self.require_namespace(target)?;
@@ -347,7 +401,7 @@ impl State {
             Some(live) => {
                 precondition(&config, &live, target)?;
                 match ssa::apply(Some(&live), &config, &writer, force)? {
-                    None => Ok(Reply::ok(live)),
+                    None => Ok(Reply::ok(self.stored_or(target, live))),
                     Some(mut object) => {
                         self.default_object(target, Some(&live), &mut object);
                         admission::admit(target, &object)?;
@@ -360,7 +414,12 @@ impl State {
 
     pub(crate) fn live(&self, target: &Target) -> Result<Value, ApiError> {
         let name = target.name();
-        self.store.get(&target.key(name)).cloned().ok_or_else(|| target.not_found(name))
+        self.store.value(&target.key(name)).ok_or_else(|| target.not_found(name))
+    }
+
+    /// The reply for a write that changed nothing: the stored object as stored, or `live`.
+    fn stored_or(&self, target: &Target, live: Value) -> Body {
+        self.store.get(&target.key(target.name())).map_or(Body::Value(live), |stored| Body::Stored(Arc::clone(stored)))
     }
 
     /// A non-apply write of `object` over `live`: preconditions, status reset, ownership, commit.
@@ -398,7 +457,7 @@ impl State {
         let mut object = normalize(object);
         self.default_object(target, Some(live), &mut object);
         match ssa::update(Some(live), &object, &writer) {
-            None => Ok(Reply::ok(live.clone())),
+            None => Ok(Reply::ok(self.stored_or(target, live.clone()))),
             Some(object) => {
                 admission::admit(target, &object)?;
                 Ok(Reply::ok(self.commit_update(target, live, object, dry_run)))
@@ -407,7 +466,7 @@ impl State {
     }
 
     /// Stamps a new object and stores it unless `dry_run`; a dry run gets no resourceVersion.
-    pub(crate) fn commit_create(&mut self, env: Env<'_>, target: &Target, mut object: Value, dry_run: bool) -> Value {
+    pub(crate) fn commit_create(&mut self, env: Env<'_>, target: &Target, mut object: Value, dry_run: bool) -> Body {
         let name = meta_str(&object, "name").unwrap_or(target.name()).to_owned();
         set_meta(&mut object, "uid", json!(env.uids.next()));
         set_meta(&mut object, "creationTimestamp", json!(rfc3339(env.now)));
@@ -429,22 +488,20 @@ impl State {
             if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
                 metadata.remove("resourceVersion");
             }
-            return normalize(object);
+            return Body::Value(normalize(object));
         }
         let revision = self.store.next_revision();
         set_meta(&mut object, "resourceVersion", json!(revision.to_string()));
-        let object = normalize(object);
-        self.store.put(target.key(&name), object.clone());
-        object
+        Body::Stored(self.store.put(target.key(&name), &normalize(object)))
     }
 
     /// Stores a changed object unless `dry_run` (which keeps the live resourceVersion).
-    pub(crate) fn commit_update(&mut self, target: &Target, live: &Value, mut object: Value, dry_run: bool) -> Value {
+    pub(crate) fn commit_update(&mut self, target: &Target, live: &Value, mut object: Value, dry_run: bool) -> Body {
         let generation = live.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(1);
         let generation = if spec_changed(live, &object) { generation + 1 } else { generation };
         set_meta(&mut object, "generation", json!(generation));
         if dry_run {
-            return normalize(object);
+            return Body::Value(normalize(object));
         }
         let revision = self.store.next_revision();
         set_meta(&mut object, "resourceVersion", json!(revision.to_string()));
@@ -452,10 +509,10 @@ impl State {
         let key = target.key(target.name());
         if lifecycle::is_finalized(&key, &object) {
             self.store.remove(&key);
+            Body::Value(object)
         } else {
-            self.store.put(key, object.clone());
+            Body::Stored(self.store.put(key, &object))
         }
-        object
     }
 }
 

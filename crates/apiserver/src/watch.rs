@@ -20,15 +20,16 @@ use crate::body::ResponseBody;
 use crate::error::ApiError;
 use crate::request::Query;
 use crate::selector::{FieldSelector, LabelSelector};
-use crate::store::{Batch, Key, Store, meta_str};
+use crate::store::{Batch, Key, Store};
+use crate::stored::Stored;
 
 /// One change to one object, at a resourceVersion.
 #[derive(Debug)]
 pub(crate) struct Event {
     revision: u64,
     key: Key,
-    old: Option<Arc<Value>>,
-    new: Option<Arc<Value>>,
+    old: Option<Arc<Stored>>,
+    new: Option<Arc<Stored>>,
 }
 
 /// What the hub sends to open watches.
@@ -59,12 +60,8 @@ impl Hub {
     /// Records a request's changes and sends them to open watches.
     pub(crate) fn publish(&mut self, batch: &Batch) {
         for change in &batch.changes {
-            let revision = change
-                .new
-                .as_deref()
-                .and_then(|object| meta_str(object, "resourceVersion"))
-                .and_then(|rv| rv.parse().ok())
-                .unwrap_or(batch.to);
+            let revision =
+                change.new.as_deref().map(|object| object.meta().revision).filter(|rv| *rv > 0).unwrap_or(batch.to);
             let event =
                 Arc::new(Event { revision, key: change.key.clone(), old: change.old.clone(), new: change.new.clone() });
             if self.capacity > 0 {
@@ -112,9 +109,9 @@ impl Filter {
             && self.namespace.as_deref().is_none_or(|ns| key.namespace == ns)
     }
 
-    fn matches(&self, object: &Value) -> bool {
-        self.labels.as_ref().is_none_or(|s| s.matches(object.pointer("/metadata/labels").unwrap_or(&Value::Null)))
-            && self.fields.as_ref().is_none_or(|s| s.matches(object))
+    fn matches(&self, key: &Key, object: &Stored) -> bool {
+        self.labels.as_ref().is_none_or(|s| s.matches_with(|label| object.label(label)))
+            && self.fields.as_ref().is_none_or(|s| s.matches_names(&key.name, &key.namespace))
     }
 
     /// The line this watch sends for `event`, if any.
@@ -122,14 +119,14 @@ impl Filter {
         if !self.covers(&event.key) {
             return None;
         }
-        let was = event.old.as_deref().is_some_and(|o| self.matches(o));
-        let is = event.new.as_deref().is_some_and(|n| self.matches(n));
+        let was = event.old.as_deref().is_some_and(|o| self.matches(&event.key, o));
+        let is = event.new.as_deref().is_some_and(|n| self.matches(&event.key, n));
         match (was, is, &event.new, &event.old) {
-            (false, true, Some(new), _) => Some(line("ADDED", new)),
-            (true, true, Some(new), _) => Some(line("MODIFIED", new)),
+            (false, true, Some(new), _) => Some(line("ADDED", new.raw())),
+            (true, true, Some(new), _) => Some(line("MODIFIED", new.raw())),
             (true, false, _, Some(old)) => {
                 // The object as the watcher last saw it, at the revision it went away.
-                let mut object = Value::clone(old);
+                let mut object = old.value();
                 if let Some(metadata) = object.get_mut("metadata").and_then(Value::as_object_mut) {
                     metadata.insert("resourceVersion".into(), json!(event.revision.to_string()));
                 }
@@ -141,7 +138,7 @@ impl Filter {
 }
 
 /// `{"type":TYPE,"object":OBJECT}` and a newline.
-fn line(kind: &str, object: &Value) -> Bytes {
+fn line(kind: &str, object: &(impl serde::Serialize + ?Sized)) -> Bytes {
     let mut out = Vec::with_capacity(256);
     out.extend_from_slice(br#"{"type":""#);
     out.extend_from_slice(kind.as_bytes());
@@ -258,8 +255,8 @@ impl WatchRequest {
         let mut expired = false;
         if self.replay {
             for (key, object) in store.iter() {
-                if self.filter.covers(key) && self.filter.matches(object) {
-                    first.push(line("ADDED", object));
+                if self.filter.covers(key) && self.filter.matches(key, object) {
+                    first.push(line("ADDED", object.raw()));
                 }
             }
             if self.initial_events_end {

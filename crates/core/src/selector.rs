@@ -85,7 +85,9 @@ impl LabelSelector {
         self.matches_with(|key| labels.get(key).map(String::as_str))
     }
 
-    fn matches_with<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
+    /// Whether the labels that `get` looks up by key satisfy every requirement; for label
+    /// stores that are neither JSON nor a `BTreeMap`.
+    pub fn matches_with<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
         self.requirements.iter().all(|requirement| match requirement {
             Requirement::In(key, values) => get(key).is_some_and(|v| values.iter().any(|x| x == v)),
             Requirement::NotIn(key, values) => get(key).is_none_or(|v| values.iter().all(|x| x != v)),
