@@ -426,8 +426,7 @@ impl ApiServer {
         let named = target.name.is_some();
         let reply: Result<Reply, ApiError> = match (method, named) {
             _ if target.subresource.is_some() => state.subresource(env, method, target, &call),
-            (&Method::GET, false) if query.flag("watch") => return self.watch(&state, target, query),
-            (&Method::GET, true) if query.flag("watch") => return Err(ApiError::MethodNotAllowed),
+            (&Method::GET, _) if query.flag("watch") => return self.watch(&state, target, query),
             (&Method::GET, false) if target.subresource.is_none() => {
                 return state.list_json(target, query).map(Answer::Bytes);
             }
@@ -461,7 +460,7 @@ impl ApiServer {
         let request = WatchRequest::parse(
             query,
             (&resource.group, &resource.plural),
-            target.namespace.as_deref(),
+            (target.namespace.as_deref(), target.name.as_deref()),
             &resource.kind,
             &resource.api_version(),
         )?;

@@ -98,6 +98,8 @@ struct Filter {
     group: String,
     resource: String,
     namespace: Option<String>,
+    /// The object's name, for a watch on a named path (`…/configmaps/NAME?watch=true`).
+    name: Option<String>,
     labels: Option<LabelSelector>,
     fields: Option<FieldSelector>,
 }
@@ -107,6 +109,7 @@ impl Filter {
         key.group == self.group
             && key.resource == self.resource
             && self.namespace.as_deref().is_none_or(|ns| key.namespace == ns)
+            && self.name.as_deref().is_none_or(|name| key.name == name)
     }
 
     fn matches(&self, key: &Key, object: &Stored) -> bool {
@@ -185,11 +188,12 @@ pub(crate) struct WatchRequest {
 }
 
 impl WatchRequest {
-    /// Reads the query of a watch on `(group, resource)` in `namespace` (all when `None`).
+    /// Reads the query of a watch on `(group, resource)` in `namespace` (all when `None`), of
+    /// the object `name` only when given (a watch on a named path).
     pub(crate) fn parse(
         query: &Query,
         key: (&str, &str),
-        namespace: Option<&str>,
+        (namespace, name): (Option<&str>, Option<&str>),
         kind: &str,
         api_version: &str,
     ) -> Result<WatchRequest, ApiError> {
@@ -223,6 +227,7 @@ impl WatchRequest {
                 group: key.0.into(),
                 resource: key.1.into(),
                 namespace: namespace.map(str::to_owned),
+                name: name.map(str::to_owned),
                 labels,
                 fields,
             },

@@ -196,6 +196,34 @@ fn selectors_filter_and_objects_leave_and_enter() {
 }
 
 #[test]
+fn a_named_path_watches_one_object() {
+    let server = ApiServer::new(ApiServerOptions::default());
+    for name in ["a", "b"] {
+        assert_eq!(apply(&server, &format!("{CM}/{name}"), &configmap(name, "1", &json!({}))).code, 201);
+    }
+    runtime().block_on(async {
+        // The legacy form of `fieldSelector=metadata.name=b`: the object as ADDED, then its changes only.
+        let mut watch = Watch::open(&server, &format!("{CM}/b?watch=true")).await;
+        let first = watch.next().await.expect("an event");
+        assert_eq!((first.0.as_str(), &first.1["metadata"]["name"]), ("ADDED", &json!("b")));
+        let mut resumed = Watch::open(&server, &format!("{CM}/b?watch=1&resourceVersion={}", rv(&first.1))).await;
+        for name in ["a", "b"] {
+            assert_eq!(apply(&server, &format!("{CM}/{name}"), &configmap(name, "2", &json!({}))).code, 200);
+        }
+        assert_eq!(send(&server, "DELETE", &format!("{CM}/b"), "", "").code, 200);
+        for watch in [&mut watch, &mut resumed] {
+            for expected in ["MODIFIED b", "DELETED b"] {
+                assert_eq!(watch.next_line().await.as_deref(), Some(expected));
+            }
+        }
+        // A watch on a name nobody has yet sees the object when it is created.
+        let mut later = Watch::open(&server, &format!("{CM}/c?watch=true&timeoutSeconds=5")).await;
+        assert_eq!(apply(&server, &format!("{CM}/c"), &configmap("c", "1", &json!({}))).code, 201);
+        assert_eq!(later.next_line().await.as_deref(), Some("ADDED c"));
+    });
+}
+
+#[test]
 fn bookmarks_initial_events_and_timeouts() {
     let options = ApiServerOptions::default().bookmark_interval(Duration::from_millis(50));
     let server = ApiServer::new(options);
