@@ -28,8 +28,8 @@ impl FieldSet {
         self.member
     }
 
-    fn child_mut(&mut self, element: &str) -> &mut FieldSet {
-        self.children.entry(element.to_owned()).or_default()
+    fn child_mut(&mut self, element: String) -> &mut FieldSet {
+        self.children.entry(element).or_default()
     }
 
     pub(crate) fn union(&self, other: &FieldSet) -> FieldSet {
@@ -41,7 +41,12 @@ impl FieldSet {
     pub(crate) fn union_in_place(&mut self, other: &FieldSet) {
         self.member |= other.member;
         for (element, child) in &other.children {
-            self.child_mut(element).union_in_place(child);
+            match self.children.get_mut(element) {
+                Some(mine) => mine.union_in_place(child),
+                None => {
+                    self.children.insert(element.clone(), child.clone());
+                }
+            }
         }
     }
 
@@ -172,7 +177,7 @@ impl FieldSet {
                 let Value::Object(map) = value else { return };
                 for (key, child_value) in map {
                     let (child_node, declared) = field_node(node, key);
-                    let child = self.child_mut(&format!("f:{key}"));
+                    let child = self.child_mut(format!("f:{key}"));
                     child.fill(child_value, child_node);
                     let empty = child_value.is_null() || child_value.as_object().is_some_and(Map::is_empty);
                     if empty || !declared {
@@ -185,7 +190,7 @@ impl FieldSet {
                 let Some(item_node) = node.items() else { return };
                 for (index, item) in items.iter().enumerate() {
                     let element = item_element(item, index, list_type, node);
-                    let child = self.child_mut(&element);
+                    let child = self.child_mut(element);
                     child.fill(item, item_node);
                     child.member = true;
                 }
@@ -221,39 +226,53 @@ pub(crate) fn position(value: &Value, node: Node<'_>) -> Position {
 /// The node of field `key` below `node`, and whether the field is declared (a struct field
 /// rather than a map key or an unknown field).
 pub(crate) fn field_node<'s>(node: Node<'s>, key: &str) -> (Node<'s>, bool) {
-    let declared = node.shape() == Shape::Struct && node.fields().any(|(name, _)| name == key);
-    let child = node.field(key).unwrap_or_else(|| gitops_core::schema::Schema::builtin().root_or_deduced(&UNKNOWN_GVK));
-    (child, declared)
+    if let Some(child) = node.declared_field(key) {
+        return (child, true);
+    }
+    (node.field(key).unwrap_or(*DEDUCED), false)
 }
 
-/// A kind no table knows: its root is the deduced node.
-static UNKNOWN_GVK: std::sync::LazyLock<gitops_core::Gvk> =
-    std::sync::LazyLock::new(|| gitops_core::Gvk::new("gitops-apiserver.invalid", "v0", "Unknown"));
+/// The deduced node (the root of a kind no table knows), for fields no schema describes.
+static DEDUCED: std::sync::LazyLock<Node<'static>> = std::sync::LazyLock::new(|| {
+    gitops_core::schema::Schema::builtin().root_or_deduced(&gitops_core::Gvk::new(
+        "gitops-apiserver.invalid",
+        "v0",
+        "Unknown",
+    ))
+});
 
 /// The path element of a list item: `k:{…}` for keyed lists, `v:…` for sets, `i:N` otherwise.
 pub(crate) fn item_element(item: &Value, index: usize, list_type: ListType, node: Node<'_>) -> String {
     match (list_type, item) {
         (ListType::Map, Value::Object(fields)) => {
+            // `k:` and the key fields as a compact JSON object, in name order, written directly.
             let mut keys: Vec<&String> = node.list_map_keys().iter().collect();
             keys.sort();
-            let mut key = Map::new();
+            let mut out = b"k:{".to_vec();
             for name in keys {
-                match fields.get(name.as_str()) {
-                    Some(value) => {
-                        key.insert(name.clone(), value.clone());
-                    }
-                    None if name == "protocol" => {
-                        key.insert(name.clone(), Value::String("TCP".into()));
-                    }
-                    None => {}
+                let value = match fields.get(name.as_str()) {
+                    Some(value) => value,
+                    None if name == "protocol" => &TCP,
+                    None => continue,
+                };
+                if out.len() > 3 {
+                    out.push(b',');
                 }
+                // Writing JSON strings and values into memory cannot fail.
+                let _ = serde_json::to_writer(&mut out, name);
+                out.push(b':');
+                let _ = serde_json::to_writer(&mut out, value);
             }
-            format!("k:{}", Value::Object(key))
+            out.push(b'}');
+            String::from_utf8(out).unwrap_or_default()
         }
         (ListType::Set, scalar) => format!("v:{scalar}"),
         _ => format!("i:{index}"),
     }
 }
+
+/// The default of a list-map key `protocol`.
+static TCP: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| Value::String("TCP".into()));
 
 /// The items of `list` by path element, in order.
 pub(crate) fn keyed_items<'v>(list: &'v [Value], list_type: ListType, node: Node<'_>) -> Vec<(String, &'v Value)> {
@@ -284,46 +303,55 @@ impl Comparison {
 
 /// Compares `old` with `new` (structured-merge-diff's `Compare`): leaves are added, removed or
 /// modified; granular maps (not structs) and list items are added or removed as a whole too.
+///
+/// The walk keeps the path it is at as borrowed steps and writes into the three sets only where
+/// it finds a difference; equal subtrees are skipped after one comparison.
 pub(crate) fn compare(old: &Value, new: &Value, node: Node<'_>) -> Comparison {
     let mut comparison = Comparison::default();
-    walk(
-        Some(old),
-        Some(new),
-        node,
-        &mut Cursor {
-            added: &mut comparison.added,
-            modified: &mut comparison.modified,
-            removed: &mut comparison.removed,
-        },
-    );
+    walk(Some(old), Some(new), node, &mut Vec::new(), &mut comparison);
     comparison
 }
 
-struct Cursor<'a> {
-    added: &'a mut FieldSet,
-    modified: &'a mut FieldSet,
-    removed: &'a mut FieldSet,
+/// One step of a path being walked: a field (spelled `f:NAME` only when recorded) or a list
+/// item's element.
+enum Step<'v> {
+    Field(&'v str),
+    Item(String),
 }
 
-impl Cursor<'_> {
-    fn descend(&mut self, element: &str) -> Cursor<'_> {
-        Cursor {
-            added: self.added.child_mut(element),
-            modified: self.modified.child_mut(element),
-            removed: self.removed.child_mut(element),
-        }
-    }
-
-    fn tidy(&mut self, element: &str) {
-        for set in [&mut *self.added, &mut *self.modified, &mut *self.removed] {
-            if set.children.get(element).is_some_and(FieldSet::is_empty) {
-                set.children.remove(element);
+impl FieldSet {
+    /// Adds the path `steps` as a member.
+    fn insert(&mut self, steps: &[Step<'_>]) {
+        let mut set = self;
+        let mut field = String::new();
+        for step in steps {
+            let element = match step {
+                Step::Field(name) => {
+                    field.clear();
+                    field.push_str("f:");
+                    field.push_str(name);
+                    field.as_str()
+                }
+                Step::Item(element) => element.as_str(),
+            };
+            // Allocates only for a child not there yet.
+            if !set.children.contains_key(element) {
+                set.children.insert(element.to_owned(), FieldSet::default());
             }
+            let Some(child) = set.children.get_mut(element) else { return };
+            set = child;
         }
+        set.member = true;
     }
 }
 
-fn walk(old: Option<&Value>, new: Option<&Value>, node: Node<'_>, cursor: &mut Cursor<'_>) {
+fn walk<'v>(
+    old: Option<&'v Value>,
+    new: Option<&'v Value>,
+    node: Node<'_>,
+    path: &mut Vec<Step<'v>>,
+    out: &mut Comparison,
+) {
     let present = new.or(old).unwrap_or(&Value::Null);
     let shape = position(present, node);
     let same_shape = match (old, new) {
@@ -334,41 +362,45 @@ fn walk(old: Option<&Value>, new: Option<&Value>, node: Node<'_>, cursor: &mut C
     };
     if shape == Position::Leaf || !same_shape {
         match (old, new) {
-            (None, Some(_)) => cursor.added.member = true,
-            (Some(_), None) => cursor.removed.member = true,
-            (Some(a), Some(b)) if a != b => cursor.modified.member = true,
+            (None, Some(_)) => out.added.insert(path),
+            (Some(_), None) => out.removed.insert(path),
+            (Some(a), Some(b)) if a != b => out.modified.insert(path),
             _ => {}
         }
         return;
     }
     match shape {
         Position::Map => {
-            let empty = Map::new();
-            let old_map = old.and_then(Value::as_object).unwrap_or(&empty);
-            let new_map = new.and_then(Value::as_object).unwrap_or(&empty);
-            for key in old_map.keys().chain(new_map.keys().filter(|key| !old_map.contains_key(*key))) {
+            let (old_map, new_map) = (old.and_then(Value::as_object), new.and_then(Value::as_object));
+            let old_keys = old_map.into_iter().flat_map(Map::keys);
+            let new_keys =
+                new_map.into_iter().flat_map(Map::keys).filter(|key| old_map.is_none_or(|m| !m.contains_key(*key)));
+            for key in old_keys.chain(new_keys) {
+                let (a, b) = (old_map.and_then(|m| m.get(key)), new_map.and_then(|m| m.get(key)));
+                if let (Some(a), Some(b)) = (a, b)
+                    && a == b
+                {
+                    continue;
+                }
                 let (child_node, declared) = field_node(node, key);
-                let (a, b) = (old_map.get(key), new_map.get(key));
-                let element = format!("f:{key}");
-                let mut child = cursor.descend(&element);
+                path.push(Step::Field(key));
                 let is_container = b.or(a).is_some_and(|v| v.is_object() || v.is_array());
                 let free_form = matches!(child_node.shape(), Shape::Map | Shape::Deduced);
                 if !declared || free_form || !is_container || is_empty_container(b.or(a)) {
                     match (a, b) {
-                        (None, Some(_)) => child.added.member = true,
-                        (Some(_), None) => child.removed.member = true,
+                        (None, Some(_)) => out.added.insert(path),
+                        (Some(_), None) => out.removed.insert(path),
                         _ => {}
                     }
                 }
-                walk(a, b, child_node, &mut child);
-                cursor.tidy(&element);
+                walk(a, b, child_node, path, out);
+                path.pop();
             }
         }
         Position::List(list_type) => {
             let Some(item_node) = node.items() else { return };
-            let empty = Vec::new();
-            let old_items = keyed_items(old.and_then(Value::as_array).unwrap_or(&empty), list_type, node);
-            let new_items = keyed_items(new.and_then(Value::as_array).unwrap_or(&empty), list_type, node);
+            let old_items = keyed_items(old.and_then(Value::as_array).map_or(&[], Vec::as_slice), list_type, node);
+            let new_items = keyed_items(new.and_then(Value::as_array).map_or(&[], Vec::as_slice), list_type, node);
             let mut seen: Vec<&String> = Vec::new();
             for (element, _) in old_items.iter().chain(new_items.iter()) {
                 if seen.contains(&element) {
@@ -376,14 +408,19 @@ fn walk(old: Option<&Value>, new: Option<&Value>, node: Node<'_>, cursor: &mut C
                 }
                 seen.push(element);
                 let (a, b) = (find(&old_items, element), find(&new_items, element));
-                let mut child = cursor.descend(element);
+                if let (Some(a), Some(b)) = (a, b)
+                    && a == b
+                {
+                    continue;
+                }
+                path.push(Step::Item(element.clone()));
                 match (a, b) {
-                    (None, Some(_)) => child.added.member = true,
-                    (Some(_), None) => child.removed.member = true,
+                    (None, Some(_)) => out.added.insert(path),
+                    (Some(_), None) => out.removed.insert(path),
                     _ => {}
                 }
-                walk(a, b, item_node, &mut child);
-                cursor.tidy(element);
+                walk(a, b, item_node, path, out);
+                path.pop();
             }
         }
         Position::Leaf => {}

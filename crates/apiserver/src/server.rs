@@ -280,7 +280,7 @@ impl ApiServer {
         let (parts, body) = request.into_parts();
         match self.route(&parts.method, &parts.uri, &parts.headers, &body) {
             Ok(Answer::Json { code, content_type, body, wrote }) => {
-                (respond_bytes(code, content_type, body.to_json()), wrote)
+                (respond_bytes(code, content_type, body.into_bytes()), wrote)
             }
             Ok(Answer::Stream(body)) => (stream_response(body), false),
             Ok(Answer::Bytes(bytes)) => (respond_bytes(200, "application/json", bytes), false),
@@ -607,7 +607,7 @@ fn respond(code: u16, content_type: &str, body: &Value) -> Response<ResponseBody
     respond_bytes(code, content_type, serde_json::to_vec(body).unwrap_or_default())
 }
 
-fn respond_bytes(code: u16, content_type: &str, bytes: Vec<u8>) -> Response<ResponseBody> {
+fn respond_bytes(code: u16, content_type: &str, bytes: impl Into<Bytes>) -> Response<ResponseBody> {
     let mut response = Response::new(ResponseBody::whole(bytes));
     *response.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(value) = http::HeaderValue::from_str(content_type) {

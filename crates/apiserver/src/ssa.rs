@@ -136,12 +136,16 @@ pub(crate) fn apply(
     force: bool,
 ) -> Result<Option<Value>, ApiError> {
     let mut entries = live.map(read_entries).unwrap_or_default();
-    let live_body = live.map_or_else(|| json!({}), without_managed_fields);
-    let mut merged = merge(Some(&live_body), config, writer.node);
+    // The live object keeps its managedFields through the merge (the configuration has none),
+    // so both sides of the comparison carry the same ones and no copy without them is needed;
+    // `write_entries` replaces them at the end.
+    let empty = json!({});
+    let live_body = live.unwrap_or(&empty);
+    let mut merged = merge(Some(live_body), config, writer.node);
     let mut applied = FieldSet::of_value(config, writer.node);
     applied.strip_server_fields();
 
-    let comparison = compare(&live_body, &merged, writer.node);
+    let comparison = compare(live_body, &merged, writer.node);
     let changed = comparison.changed();
     let me = entries.iter().position(|e| {
         e.operation == Operation::Apply && e.manager == writer.manager && e.subresource.as_deref() == writer.subresource
@@ -171,7 +175,7 @@ pub(crate) fn apply(
 
     let last = me.map(|index| entries[index].set.clone()).unwrap_or_default();
     prune(&mut merged, &last.difference(&applied), Some(&others), writer.node);
-    let object_changed = merged != live_body;
+    let object_changed = merged != *live_body;
     match me {
         Some(index) => {
             let entry = &mut entries[index];
@@ -271,10 +275,20 @@ pub(crate) fn merge(live: Option<&Value>, config: &Value, node: Node<'_>) -> Val
     let Some(live) = live else { return config.clone() };
     match (position(config, node), live, config) {
         (Position::Map, Value::Object(live_map), Value::Object(config_map)) => {
-            let mut out = live_map.clone();
-            for (key, value) in config_map {
-                let merged = merge(live_map.get(key), value, field_node(node, key).0);
+            // Live keys keep their place (merged where configured, copied otherwise); keys only
+            // the configuration has follow in its order. Each live value is copied once.
+            let mut out = Map::with_capacity(live_map.len() + config_map.len());
+            for (key, value) in live_map {
+                let merged = match config_map.get(key) {
+                    Some(configured) => merge(Some(value), configured, field_node(node, key).0),
+                    None => value.clone(),
+                };
                 out.insert(key.clone(), merged);
+            }
+            for (key, value) in config_map {
+                if !live_map.contains_key(key) {
+                    out.insert(key.clone(), merge(None, value, field_node(node, key).0));
+                }
             }
             Value::Object(out)
         }

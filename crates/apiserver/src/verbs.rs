@@ -101,13 +101,22 @@ impl Body {
         }
     }
 
-    /// The body as JSON text.
-    pub(crate) fn to_json(&self) -> Vec<u8> {
+    /// The body as JSON text; a stored object's text is shared, not copied.
+    pub(crate) fn into_bytes(self) -> bytes::Bytes {
         match self {
             // Serializing a JSON value into memory cannot fail.
-            Body::Value(value) => serde_json::to_vec(value).unwrap_or_default(),
-            Body::Stored(stored) => stored.json().as_bytes().to_vec(),
+            Body::Value(value) => serde_json::to_vec(&value).unwrap_or_default().into(),
+            Body::Stored(stored) => bytes::Bytes::from_owner(StoredText(stored)),
         }
+    }
+}
+
+/// A stored object's text, owned by a response body.
+struct StoredText(Arc<Stored>);
+
+impl AsRef<[u8]> for StoredText {
+    fn as_ref(&self) -> &[u8] {
+        self.0.json().as_bytes()
     }
 }
 

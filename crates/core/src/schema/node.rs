@@ -349,6 +349,17 @@ impl<'s> Node<'s> {
         fields.iter().map(move |(name, id)| (&**name, this.child(*id)))
     }
 
+    /// The node of field `name` when this is a struct that declares it; `None` for map keys,
+    /// fields a struct only preserves as unknown, and other shapes.
+    pub fn declared_field(&self, name: &str) -> Option<Node<'s>> {
+        match &self.body().shape {
+            BodyShape::Struct { fields, .. } => {
+                fields.binary_search_by(|(field, _)| (**field).cmp(name)).ok().map(|found| self.child(fields[found].1))
+            }
+            _ => None,
+        }
+    }
+
     /// The node of a list's items; a deduced node below a deduced one; `None` otherwise.
     pub fn items(&self) -> Option<Node<'s>> {
         match &self.body().shape {
