@@ -1,10 +1,13 @@
 //! Matching the items of keyed lists (`x-kubernetes-list-type: map`) and sets by identity.
 //!
-//! An index reads every item's key once; matching then compares values, with no map lookups,
-//! and no hashing for the short lists Kubernetes objects have. Long lists are hashed.
+//! An index reads every item's key once and takes a fingerprint of it; matching then compares
+//! fingerprints, and values only when fingerprints agree, with no map lookups. Short lists (the
+//! lists Kubernetes objects have) are searched linearly, long ones by bisection.
 
-use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::LazyLock;
+
+use foldhash::fast::FixedState;
 
 use serde_json::Value;
 
@@ -20,7 +23,8 @@ static TCP: LazyLock<Value> = LazyLock::new(|| Value::String("TCP".to_owned()));
 /// than three).
 const MAX_KEYS: usize = 4;
 
-/// Lists at most this long are matched by linear search; longer ones through a hash map.
+/// Lists at most this long are matched by linear search; longer ones by bisection of their
+/// sorted fingerprints.
 const LINEAR: usize = 16;
 
 /// The value of key field `key` of a keyed-list item, with the API server's defaults.
@@ -60,60 +64,52 @@ fn keys_equal(a: &Key<'_>, b: &Key<'_>) -> bool {
     })
 }
 
-/// A key as text for hashing: numbers by value, so `80` and `80.0` hash alike.
-fn key_text(key: &Key<'_>) -> String {
-    let mut text = String::new();
+/// A fingerprint of a key, equal for equal keys (numbers by value, so `80` and `80.0` agree):
+/// comparing fingerprints first spares reading and comparing the key strings of items that do
+/// not match, which is most of the comparisons in a list matched by linear search.
+fn fingerprint(key: &Key<'_>) -> u64 {
+    let mut hasher = FixedState::with_seed(FINGERPRINT_SEED).build_hasher();
     for part in key.iter().flatten() {
         match part {
-            Value::Number(n) => match n.as_f64() {
-                #[allow(clippy::cast_possible_truncation)] // an integral f64 within i64's range
-                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => text.push_str(&(f as i64).to_string()),
-                _ => text.push_str(&n.to_string()),
-            },
-            other => text.push_str(&other.to_string()),
+            Value::String(text) => hasher.write(text.as_bytes()),
+            Value::Number(n) => {
+                // `numbers_equal` compares through f64 whenever one side is a float, so the f64
+                // value is what must agree; `0.0` and `-0.0` are equal.
+                let value = n.as_f64().unwrap_or_default();
+                hasher.write_u64(if value == 0.0 { 0 } else { value.to_bits() });
+            }
+            Value::Bool(b) => hasher.write_u8(u8::from(*b) + 2),
+            // Nulls, lists and maps are rare as keys: they share a fingerprint and are told
+            // apart by comparing them whole.
+            _ => hasher.write_u8(4),
         }
-        text.push('\0');
+        hasher.write_u8(0xff);
     }
-    text
+    hasher.finish()
 }
 
-/// Keys of short lists are kept inline: no allocation for the lists objects usually have.
-const INLINE: usize = 8;
+/// Any fixed seed: fingerprints live for one comparison.
+const FINGERPRINT_SEED: u64 = 0x5eed_d1ff;
 
-/// The keys of a list's items, inline when few. The inline variant is large on purpose: it
-/// lives on the stack for the duration of one list's comparison.
-#[allow(clippy::large_enum_variant)]
-enum Keys<'v> {
-    Inline([Key<'v>; INLINE], usize),
-    Heap(Vec<Key<'v>>),
+/// The position among `entries` of the one with `probe`'s key.
+fn position_in(entries: &[Entry<'_>], probe: &Entry<'_>) -> Option<usize> {
+    entries.iter().position(|e| e.fingerprint == probe.fingerprint && keys_equal(&e.key, &probe.key))
 }
 
-impl<'v> Keys<'v> {
-    fn collect(items: &'v [Value], keys: Option<&[String]>) -> Option<Keys<'v>> {
-        if items.len() > INLINE {
-            return items.iter().map(|item| key_of(item, keys)).collect::<Option<Vec<_>>>().map(Keys::Heap);
-        }
-        let mut inline = [[None; MAX_KEYS]; INLINE];
-        for (slot, item) in inline.iter_mut().zip(items) {
-            *slot = key_of(item, keys)?;
-        }
-        Some(Keys::Inline(inline, items.len()))
-    }
-
-    fn as_slice(&self) -> &[Key<'v>] {
-        match self {
-            Keys::Inline(keys, len) => &keys[..*len],
-            Keys::Heap(keys) => keys,
-        }
-    }
+/// One item's key and its fingerprint.
+#[derive(Clone, Copy)]
+struct Entry<'v> {
+    fingerprint: u64,
+    key: Key<'v>,
 }
 
 /// An index of a list's items by key (keyed lists) or by value (sets).
 pub(crate) struct ItemIndex<'v> {
     items: &'v [Value],
     keys: Option<&'v [String]>,
-    item_keys: Keys<'v>,
-    map: Option<HashMap<String, usize>>,
+    entries: Vec<Entry<'v>>,
+    /// For long lists, `(fingerprint, position)` sorted, searched by bisection.
+    sorted: Option<Vec<(u64, usize)>>,
 }
 
 impl<'v> ItemIndex<'v> {
@@ -123,45 +119,79 @@ impl<'v> ItemIndex<'v> {
         if keys.len() > MAX_KEYS {
             return None;
         }
-        ItemIndex::build(items, Some(keys), Keys::collect(items, Some(keys))?)
+        ItemIndex::build(items, Some(keys))
     }
 
     /// Indexes a set of scalars. `None` when a value repeats.
     pub(crate) fn set(items: &'v [Value]) -> Option<ItemIndex<'v>> {
-        ItemIndex::build(items, None, Keys::collect(items, None)?)
+        ItemIndex::build(items, None)
     }
 
-    fn build(items: &'v [Value], keys: Option<&'v [String]>, item_keys: Keys<'v>) -> Option<ItemIndex<'v>> {
-        let all = item_keys.as_slice();
-        if all.len() <= LINEAR {
-            for (i, key) in all.iter().enumerate() {
-                if all[..i].iter().any(|earlier| keys_equal(earlier, key)) {
+    fn build(items: &'v [Value], keys: Option<&'v [String]>) -> Option<ItemIndex<'v>> {
+        let mut entries = Vec::with_capacity(items.len());
+        for item in items {
+            let key = key_of(item, keys)?;
+            entries.push(Entry { fingerprint: fingerprint(&key), key });
+        }
+        let mut index = ItemIndex { items, keys, entries, sorted: None };
+        if items.len() <= LINEAR {
+            for (i, entry) in index.entries.iter().enumerate() {
+                if position_in(&index.entries[..i], entry).is_some() {
                     return None;
                 }
             }
-            return Some(ItemIndex { items, keys, item_keys, map: None });
+            return Some(index);
         }
-        let mut map = HashMap::with_capacity(all.len());
-        for (i, key) in all.iter().enumerate() {
-            if map.insert(key_text(key), i).is_some() {
+        let mut sorted: Vec<(u64, usize)> = index.entries.iter().map(|e| e.fingerprint).zip(0..).collect();
+        sorted.sort_unstable();
+        for (i, &(fingerprint, at)) in sorted.iter().enumerate() {
+            let same = sorted[i + 1..].iter().take_while(|(f, _)| *f == fingerprint);
+            if same.into_iter().any(|&(_, other)| keys_equal(&index.entries[at].key, &index.entries[other].key)) {
                 return None;
             }
         }
-        Some(ItemIndex { items, keys, item_keys, map: Some(map) })
+        index.sorted = Some(sorted);
+        Some(index)
+    }
+
+    fn position(&self, probe: &Entry<'_>) -> Option<usize> {
+        let Some(sorted) = &self.sorted else {
+            return position_in(&self.entries, probe);
+        };
+        let first = sorted.partition_point(|(f, _)| *f < probe.fingerprint);
+        sorted[first..]
+            .iter()
+            .take_while(|(f, _)| *f == probe.fingerprint)
+            .map(|&(_, at)| at)
+            .find(|&at| keys_equal(&self.entries[at].key, &probe.key))
     }
 
     /// The position of the item with the same key (or value) as `probe`.
     pub(crate) fn find(&self, probe: &Value) -> Option<usize> {
         let key = key_of(probe, self.keys)?;
-        match &self.map {
-            Some(map) => map.get(&key_text(&key)).copied(),
-            None => self.item_keys.as_slice().iter().position(|item| keys_equal(item, &key)),
-        }
+        self.position(&Entry { fingerprint: fingerprint(&key), key })
     }
 
     /// The item with the same key (or value) as `probe`.
+    #[cfg(test)]
     pub(crate) fn get(&self, probe: &Value) -> Option<&'v Value> {
         self.find(probe).map(|i| &self.items[i])
+    }
+
+    /// The items indexed.
+    pub(crate) fn items(&self) -> &'v [Value] {
+        self.items
+    }
+
+    /// The item with the same key as item `at` of `other` (see [`ItemIndex::find_as`]).
+    pub(crate) fn get_as(&self, other: &ItemIndex<'_>, at: usize) -> Option<&'v Value> {
+        self.find_as(other, at).map(|i| &self.items[i])
+    }
+
+    /// The position of the item with the same key as item `at` of `other`, an index of the
+    /// same kind (keyed by the same fields, or both sets): the key is not read again.
+    pub(crate) fn find_as(&self, other: &ItemIndex<'_>, at: usize) -> Option<usize> {
+        other.entries.get(at).and_then(|probe| self.position(probe))
     }
 }
 

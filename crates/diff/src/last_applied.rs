@@ -22,7 +22,7 @@ use crate::walk::LAST_APPLIED_ANNOTATION;
 /// # Ok::<(), gitops_core::ObjectError>(())
 /// ```
 pub fn last_applied_from_annotation(live: &Object) -> Option<Object> {
-    let text = live.annotation(LAST_APPLIED_ANNOTATION)?;
+    let text = crate::fields::annotation(live, LAST_APPLIED_ANNOTATION)?;
     Object::from_value(serde_json::from_str(text).ok()?).ok()
 }
 

@@ -365,10 +365,35 @@ proptest! {
     #[test]
     fn mirrored_drift_is_the_drift((desired, live) in pair()) {
         let options = ThreeWayDiff::default();
-        let d = options.diff_object(Some(&desired), Some(&live), Some(&desired)).expect("an object");
         let root = options.schema_ref().root_or_deduced(&desired.gvk());
         let separate = crate::three_way::drift(ThreeWayDiff::nodes(), root, desired.as_map(), live.as_map());
-        prop_assert_eq!(d.drift, separate);
+        let copy = desired.clone();
+        for last in [&desired, &copy] {
+            let d = options.diff_object(Some(&desired), Some(&live), Some(last)).expect("an object");
+            prop_assert_eq!(&d.drift, &separate);
+        }
+    }
+
+    /// Last applied identical to desired (a copy) is left out of the walk: the changes are what
+    /// walking all three finds, and it mirrors desired.
+    #[test]
+    fn identical_last_applied_needs_no_walk((desired, live) in pair(), other in deployment()) {
+        let options = ThreeWayDiff::default();
+        let root = options.schema_ref().root_or_deduced(&desired.gvk());
+        let copy = desired.clone();
+        let (want, have) = (desired.as_map(), live.as_map());
+        for (last, is_copy) in [(&copy, true), (&other, false)] {
+            let (fast, fast_mirror, walked) =
+                crate::three_way::changes(ThreeWayDiff::nodes(), root, want, have, Some(last.as_map()), true);
+            let (full, full_mirror, _) =
+                crate::three_way::changes(ThreeWayDiff::nodes(), root, want, have, Some(last.as_map()), false);
+            prop_assert_eq!(walked.is_none(), is_copy || desired == other);
+            prop_assert_eq!(fast, full);
+            // The walk's own mirror check is conservative (it stops looking below a field live
+            // lacks); an identical copy mirrors desired everywhere.
+            let consistent = if walked.is_none() { fast_mirror } else { fast_mirror == full_mirror };
+            prop_assert!(consistent, "mirror: fast {}, full {}", fast_mirror, full_mirror);
+        }
     }
 
     /// With live as the last-applied object, the three-way diff is the two-way diff.

@@ -85,6 +85,7 @@
 #![deny(missing_docs)]
 
 mod diffset;
+mod fields;
 mod ignore;
 mod keys;
 mod last_applied;

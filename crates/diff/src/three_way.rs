@@ -10,12 +10,13 @@ use gitops_core::{Action, Gvk, Inventory, ManifestSet, Object, ObjectRef};
 use serde_json::{Map, Value};
 
 use crate::diffset::{DiffSet, Exclusion, FieldChange, LastAppliedSource, ObjectDiff};
+use crate::fields;
 use crate::ignore::IgnoreRule;
 use crate::last_applied::{last_applied_from_annotation, last_applied_from_managed_fields};
 use crate::managed::{field_sets, remove_owned};
 use crate::mask::Masker;
 use crate::normalize::{Normalizer, Side, fold_string_data, is_secret, strip_server_fields};
-use crate::walk::{Nodes, Walk};
+use crate::walk::{Nodes, Walk, identical_maps};
 
 /// The object a diff is about, how to address it, and whether the inventory records it at
 /// that `apiVersion` already.
@@ -26,10 +27,12 @@ struct Target {
 }
 
 /// Lookups into the caller's maps by [`ObjectRef`]. A `BTreeMap` lookup compares whole
-/// references, strings and all, a dozen times; for large sets a hash index is cheaper.
+/// references, strings and all, a dozen times; for large sets a hash index is cheaper. The
+/// index lives for one diff and its keys come from the caller's own maps, so a fast hash
+/// without DoS resistance is fine.
 enum Index<'a, V> {
     Tree(&'a BTreeMap<ObjectRef, V>),
-    Hash(HashMap<&'a ObjectRef, &'a V>),
+    Hash(HashMap<&'a ObjectRef, &'a V, foldhash::fast::RandomState>),
 }
 
 impl<'a, V> Index<'a, V> {
@@ -57,11 +60,11 @@ impl<'s> Roots<'s> {
     }
 
     fn get(&mut self, object: &Object) -> Node<'s> {
-        let (api_version, kind) = (object.api_version(), object.kind());
+        let (api_version, kind) = (fields::api_version(object), fields::kind(object));
         if let Some((_, _, root)) = self.known.iter().find(|(v, k, _)| v == api_version && k == kind) {
             return *root;
         }
-        let root = self.schema.root_or_deduced(&object.gvk());
+        let root = self.schema.root_or_deduced(&Gvk::from_api_version(api_version, kind));
         self.known.push((api_version.to_owned(), kind.to_owned(), root));
         root
     }
@@ -220,10 +223,10 @@ impl ThreeWayDiff {
         let inventory = Index::new(&inputs.inventory.objects, large);
         let mut diffs = Vec::with_capacity(inputs.desired.len() + inputs.inventory.len());
         for manifest in inputs.desired {
-            let object = manifest.object_ref();
+            let object = fields::object_ref(&manifest.object);
             let live = live_index.get(&object);
             let record = last_index.as_ref().and_then(|m| m.get(&object));
-            let api_version = manifest.object.api_version().to_owned();
+            let api_version = fields::api_version(&manifest.object).to_owned();
             let owned = inventory.get(&object).is_some_and(|v| *v == api_version);
             let target = Target { object, api_version, owned };
             diffs.push(self.object(nodes, &mut roots, target, Some(&manifest.object), live, record));
@@ -248,7 +251,11 @@ impl ThreeWayDiff {
         last_applied: Option<&Object>,
     ) -> Option<ObjectDiff> {
         let known = desired.or(live)?;
-        let target = Target { object: known.object_ref(), api_version: known.api_version().to_owned(), owned: false };
+        let target = Target {
+            object: fields::object_ref(known),
+            api_version: fields::api_version(known).to_owned(),
+            owned: false,
+        };
         Some(self.object(Self::nodes(), &mut Roots::new(self.schema_ref()), target, desired, live, last_applied))
     }
 
@@ -384,10 +391,7 @@ impl ThreeWayDiff {
             None => (desired.as_map(), live.as_map(), last.as_ref().map(|(l, _)| l.as_map())),
         };
 
-        let mut walk = Walk::new(nodes, false);
-        walk.root(root, want, have, owned);
-        let mirrored = walk.mirror;
-        let mut changes = walk.changes;
+        let (mut changes, mirrored, walked_last) = changes(nodes, root, want, have, owned, true);
         let mut drift: Vec<FieldChange> = match owned {
             None => Vec::new(),
             Some(owned) if std::ptr::eq(owned, have) => Vec::new(),
@@ -399,7 +403,7 @@ impl ThreeWayDiff {
         let (mut before, mut after) = (None, None);
         if !changes.is_empty() {
             let mut walk = Walk::new(nodes, true);
-            let mut merged = walk.root(root, want, have, owned).unwrap_or(Value::Null);
+            let mut merged = walk.root(root, want, have, walked_last).unwrap_or(Value::Null);
             strip_server_fields(&mut merged);
             let mut current = Value::Object(have.clone());
             strip_server_fields(&mut current);
@@ -448,7 +452,7 @@ fn orders_sync(object: &Object) -> bool {
         "kapp.k14s.io/change-group",
         "kapp.k14s.io/change-rule",
     ];
-    object.metadata().get("annotations").and_then(Value::as_object).is_some_and(|annotations| {
+    fields::annotations(object).is_some_and(|annotations| {
         annotations
             .keys()
             .any(|k| KEYS.iter().any(|key| k == key || k.strip_prefix(key).is_some_and(|s| s.starts_with('.'))))
@@ -458,6 +462,30 @@ fn orders_sync(object: &Object) -> bool {
 /// A change of live towards desired, turned into drift of live away from last applied.
 fn invert(change: FieldChange) -> FieldChange {
     FieldChange::new(change.path, change.kind.inverse(), change.after, change.before)
+}
+
+/// The changes a sync makes to `live`; whether last applied mirrors desired (then the drift is
+/// the changes inverted); and the last-applied object the walk needs.
+///
+/// When last applied is identical to desired (an unchanged object: what was applied last sync
+/// is what is desired now, the common case), it marks no field as ours that desired does not
+/// set, and the walk can leave it out: a removal needs a field last applied has and desired
+/// lacks, and a changed scalar needs them to differ. Checking that costs one cheap pass over
+/// both, and saves matching every field of last applied during the walk. `shortcut: false`
+/// walks all three regardless (the laws compare the two).
+pub(crate) fn changes<'a>(
+    nodes: Nodes<'a>,
+    root: Node<'a>,
+    want: &'a Map<String, Value>,
+    have: &'a Map<String, Value>,
+    owned: Option<&'a Map<String, Value>>,
+    shortcut: bool,
+) -> (Vec<FieldChange>, bool, Option<&'a Map<String, Value>>) {
+    let mirror_of_desired = shortcut && owned.is_some_and(|o| std::ptr::eq(o, want) || identical_maps(want, o));
+    let last = if mirror_of_desired { None } else { owned };
+    let mut walk = Walk::new(nodes, false);
+    walk.root(root, want, have, last);
+    (walk.changes, mirror_of_desired || walk.mirror, last)
 }
 
 /// The drift of `live` from `last`: the fields last applied whose live value differs.
@@ -486,8 +514,7 @@ fn mask_views(views: &mut [&mut Value]) {
 /// Whether an annotation leaves the object out of the sync.
 fn exclusion(desired: Option<&Object>, live: Option<&Object>) -> Option<Exclusion> {
     let annotation = |object: Option<&Object>, key: &str| -> Option<String> {
-        let annotations = object?.metadata().get("annotations")?.as_object()?;
-        Some(annotations.get(key)?.as_str()?.trim().to_ascii_lowercase())
+        Some(fields::annotation(object?, key)?.trim().to_ascii_lowercase())
     };
     let (want, have) = (annotation(desired, FLUX_SSA), annotation(live, FLUX_SSA));
     let policy = |p: &str| want.as_deref() == Some(p) || have.as_deref() == Some(p);

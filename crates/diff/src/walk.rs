@@ -115,6 +115,28 @@ fn seek<'m>(map: &'m Map<String, Value>, key: &str, from: &mut usize) -> Option<
     })
 }
 
+/// Whether two values are the same, exactly (`1` is not `1.0`, key order aside). Maps are read
+/// in step: two copies of one object keep their keys in the same order, so each key is found
+/// at the first place looked. Cheaper than any walk: no schema, no paths, one comparison per
+/// node.
+pub(crate) fn identical(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => identical_maps(a, b),
+        (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| identical(x, y)),
+        (Value::Object(_) | Value::Array(_), _) | (_, Value::Object(_) | Value::Array(_)) => false,
+        _ => a == b,
+    }
+}
+
+/// [`identical`] for maps.
+pub(crate) fn identical_maps(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|((key, value), (other_key, other))| {
+            let other = if same_key(key, other_key) { Some(other) } else { lookup(b, key) };
+            other.is_some_and(|other| identical(value, other))
+        })
+}
+
 /// Key equality, with the cheap tests first: most keys that differ differ in length or in
 /// their first byte, and need no call to `memcmp`.
 fn same_key(a: &str, b: &str) -> bool {
@@ -449,11 +471,11 @@ impl<'a> Walk<'a> {
         match node.list_type() {
             ListType::Map if !node.list_map_keys().is_empty() => {
                 let keys = node.list_map_keys();
-                if ItemIndex::keyed(desired_items, keys).is_some()
+                if let Some(desired_index) = ItemIndex::keyed(desired_items, keys)
                     && let Some(live_index) = ItemIndex::keyed(live_items, keys)
                 {
                     self.mirror &= last_items.is_some_and(|l| l.len() == desired_items.len());
-                    return self.merge_keyed(items, keys, desired_items, live_items, &live_index, last_items);
+                    return self.merge_keyed(items, keys, &desired_index, &live_index, last_items);
                 }
             }
             ListType::Set => {
@@ -463,9 +485,9 @@ impl<'a> Walk<'a> {
                     let last_index = last_items.and_then(ItemIndex::set);
                     self.mirror &= last_index.as_ref().is_some_and(|last| {
                         last_items.is_some_and(|l| l.len() == desired_items.len())
-                            && desired_items.iter().all(|item| last.find(item).is_some())
+                            && (0..desired_items.len()).all(|at| last.find_as(&desired_index, at).is_some())
                     });
-                    return self.merge_set(desired_items, live_items, &desired_index, &live_index, last_index.as_ref());
+                    return self.merge_set(&desired_index, &live_index, last_index.as_ref());
                 }
             }
             _ => {}
@@ -492,27 +514,27 @@ impl<'a> Walk<'a> {
         &mut self,
         items: Node<'a>,
         keys: &'a [String],
-        desired_items: &'a [Value],
-        live_items: &'a [Value],
+        desired_index: &ItemIndex<'a>,
         live_index: &ItemIndex<'a>,
         last_items: Option<&'a [Value]>,
     ) -> Option<Value> {
+        let (desired_items, live_items) = (desired_index.items(), live_index.items());
         let last_index = last_items.and_then(|l| ItemIndex::keyed(l, keys));
         let mut matched = Matched::new(live_items.len());
         let mut merged: Vec<Option<Value>> = if self.build { vec![None; live_items.len()] } else { Vec::new() };
         let mut appended = Vec::new();
-        for item in desired_items {
+        for (i, item) in desired_items.iter().enumerate() {
             self.steps.push(Step::Key(keys, item));
-            if let Some(at) = live_index.find(item) {
+            if let Some(at) = live_index.find_as(desired_index, i) {
                 matched.set(at);
-                let owned = last_index.as_ref().and_then(|index| index.get(item));
+                let owned = last_index.as_ref().and_then(|index| index.get_as(desired_index, i));
                 self.mirror &= owned.is_some();
                 let result = self.walk(items, Some(item), Some(&live_items[at]), owned, false);
                 if self.build {
                     merged[at] = result;
                 }
             } else {
-                self.mirror &= last_index.as_ref().and_then(|index| index.get(item)) == Some(item);
+                self.mirror &= last_index.as_ref().and_then(|index| index.get_as(desired_index, i)) == Some(item);
                 self.record(ChangeKind::Added, None, Some(item));
                 if self.build {
                     appended.push(item.clone());
@@ -527,7 +549,7 @@ impl<'a> Walk<'a> {
             if matched.get(at) {
                 continue;
             }
-            if last_index.as_ref().is_some_and(|index| index.find(item).is_some()) {
+            if last_index.as_ref().is_some_and(|index| index.find_as(live_index, at).is_some()) {
                 self.steps.push(Step::Key(keys, item));
                 self.record(ChangeKind::Removed, Some(item), None);
                 self.steps.pop();
@@ -540,25 +562,27 @@ impl<'a> Walk<'a> {
 
     fn merge_set(
         &mut self,
-        desired_items: &'a [Value],
-        live_items: &'a [Value],
         desired_index: &ItemIndex<'a>,
         live_index: &ItemIndex<'a>,
         last_index: Option<&ItemIndex<'a>>,
     ) -> Option<Value> {
-        let owned =
-            |item: &Value| desired_index.find(item).is_none() && last_index.is_some_and(|i| i.find(item).is_some());
+        let (desired_items, live_items) = (desired_index.items(), live_index.items());
+        // Whether live item `at` was set by us last time and is no longer desired.
+        let owned = |at: usize| {
+            desired_index.find_as(live_index, at).is_none()
+                && last_index.is_some_and(|i| i.find_as(live_index, at).is_some())
+        };
         let mut out = Vec::new();
-        for item in live_items {
-            if owned(item) {
+        for (at, item) in live_items.iter().enumerate() {
+            if owned(at) {
                 continue;
             }
             if self.build {
                 out.push(item.clone());
             }
         }
-        for item in desired_items {
-            if live_index.find(item).is_none() {
+        for (at, item) in desired_items.iter().enumerate() {
+            if live_index.find_as(desired_index, at).is_none() {
                 self.steps.push(Step::Item(item));
                 self.record(ChangeKind::Added, None, Some(item));
                 self.steps.pop();
@@ -567,8 +591,8 @@ impl<'a> Walk<'a> {
                 }
             }
         }
-        for item in live_items {
-            if owned(item) {
+        for (at, item) in live_items.iter().enumerate() {
+            if owned(at) {
                 self.steps.push(Step::Item(item));
                 self.record(ChangeKind::Removed, Some(item), None);
                 self.steps.pop();
