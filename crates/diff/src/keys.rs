@@ -4,10 +4,7 @@
 //! fingerprints, and values only when fingerprints agree, with no map lookups. Short lists (the
 //! lists Kubernetes objects have) are searched linearly, long ones by bisection.
 
-use std::hash::{BuildHasher, Hasher};
 use std::sync::LazyLock;
-
-use foldhash::fast::FixedState;
 
 use serde_json::Value;
 
@@ -37,7 +34,7 @@ pub(crate) fn key_value<'v>(item: &'v Value, key: &str) -> Option<&'v Value> {
 }
 
 fn parts_equal(a: &Value, b: &Value) -> bool {
-    a == b || numbers_equal(a, b)
+    crate::text::values_equal(a, b) || numbers_equal(a, b)
 }
 
 /// An item's key: the values of its key fields (for a set, the item itself).
@@ -66,30 +63,42 @@ fn keys_equal(a: &Key<'_>, b: &Key<'_>) -> bool {
 
 /// A fingerprint of a key, equal for equal keys (numbers by value, so `80` and `80.0` agree):
 /// comparing fingerprints first spares reading and comparing the key strings of items that do
-/// not match, which is most of the comparisons in a list matched by linear search.
+/// not match, which is most of the comparisons in a list matched by linear search. It is cheap
+/// rather than strong (a string's length and its first and last eight bytes): items whose
+/// fingerprints agree are compared in full.
 fn fingerprint(key: &Key<'_>) -> u64 {
-    let mut hasher = FixedState::with_seed(FINGERPRINT_SEED).build_hasher();
+    let mut print: u64 = 0;
     for part in key.iter().flatten() {
-        match part {
-            Value::String(text) => hasher.write(text.as_bytes()),
+        let part = match part {
+            Value::String(text) => text_fingerprint(text.as_bytes()),
             Value::Number(n) => {
                 // `numbers_equal` compares through f64 whenever one side is a float, so the f64
                 // value is what must agree; `0.0` and `-0.0` are equal.
                 let value = n.as_f64().unwrap_or_default();
-                hasher.write_u64(if value == 0.0 { 0 } else { value.to_bits() });
+                if value == 0.0 { 0 } else { value.to_bits() }
             }
-            Value::Bool(b) => hasher.write_u8(u8::from(*b) + 2),
+            Value::Bool(b) => u64::from(*b) + 2,
             // Nulls, lists and maps are rare as keys: they share a fingerprint and are told
             // apart by comparing them whole.
-            _ => hasher.write_u8(4),
-        }
-        hasher.write_u8(0xff);
+            _ => 4,
+        };
+        print = (print.rotate_left(23) ^ part).wrapping_mul(MIX);
     }
-    hasher.finish()
+    print
 }
 
-/// Any fixed seed: fingerprints live for one comparison.
-const FINGERPRINT_SEED: u64 = 0x5eed_d1ff;
+/// An odd constant with well-spread bits (from splitmix64), to mix fingerprints.
+const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// A string's length and its first and last (up to) eight bytes.
+fn text_fingerprint(text: &[u8]) -> u64 {
+    let (head, tail) = if let (Some(head), Some(tail)) = (text.first_chunk::<8>(), text.last_chunk::<8>()) {
+        (u64::from_le_bytes(*head), u64::from_le_bytes(*tail))
+    } else {
+        (text.iter().fold(0u64, |word, &b| (word << 8) | u64::from(b)), 0)
+    };
+    (text.len() as u64) ^ head.wrapping_mul(MIX) ^ tail.rotate_left(31)
+}
 
 /// The position among `entries` of the one with `probe`'s key.
 fn position_in(entries: &[Entry<'_>], probe: &Entry<'_>) -> Option<usize> {
@@ -208,6 +217,26 @@ mod tests {
         assert_eq!(index.find(&json!({"containerPort": 80})), Some(0));
         assert_eq!(index.find(&json!({"containerPort": 53})), None);
         assert_eq!(index.find(&json!({"containerPort": 53.0, "protocol": "UDP"})), Some(1));
+    }
+
+    #[test]
+    fn equal_fingerprints_are_compared_in_full() {
+        // Same length, same first and last eight bytes: one fingerprint, different keys.
+        let keys = vec!["name".to_owned()];
+        for count in [3, 40] {
+            let items: Vec<Value> =
+                (0..count).map(|i| json!({"name": format!("prefix-a-{:02}-b-suffix", i % 100)})).collect();
+            let index = ItemIndex::keyed(&items, &keys).expect("unique keys");
+            for (i, item) in items.iter().enumerate() {
+                assert_eq!(index.find(item), Some(i));
+            }
+            assert_eq!(index.find(&json!({"name": "prefix-a-77-b-suffix"})), None);
+            let mut duplicated = items.clone();
+            duplicated.push(items[1].clone());
+            assert!(ItemIndex::keyed(&duplicated, &keys).is_none());
+        }
+        assert_eq!(ItemIndex::set(&[json!(0.0), json!(1)]).expect("distinct").find(&json!(-0.0)), Some(0));
+        assert_eq!(ItemIndex::set(&[json!(0), json!(1)]).expect("distinct").find(&json!(1.0)), Some(1));
     }
 
     #[test]

@@ -95,6 +95,7 @@ mod normalize;
 mod output;
 mod path;
 mod scalar;
+mod text;
 mod three_way;
 mod walk;
 

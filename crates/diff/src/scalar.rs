@@ -121,9 +121,19 @@ impl Quantity {
         if mantissa == 0 {
             return Some(Quantity { mantissa: 0, exponent: 0 });
         }
-        while mantissa % 10 == 0 {
-            mantissa /= 10;
-            exponent = exponent.checked_add(1)?;
+        // Strip trailing zeros in 64 bits when the mantissa fits (almost always): dividing an
+        // i128 is a library call, dividing an i64 by a constant a multiplication.
+        if let Ok(mut small) = i64::try_from(mantissa) {
+            while small % 10 == 0 {
+                small /= 10;
+                exponent = exponent.checked_add(1)?;
+            }
+            mantissa = i128::from(small);
+        } else {
+            while mantissa % 10 == 0 {
+                mantissa /= 10;
+                exponent = exponent.checked_add(1)?;
+            }
         }
         Some(Quantity { mantissa, exponent })
     }

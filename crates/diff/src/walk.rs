@@ -23,6 +23,7 @@ use crate::diffset::{ChangeKind, FieldChange};
 use crate::keys::ItemIndex;
 use crate::path::{Step, to_path};
 use crate::scalar::scalars_equal;
+use crate::text::{text_equal, values_equal};
 
 /// Metadata fields the API server sets and owns; never a difference.
 pub(crate) const SERVER_METADATA: &[&str] = &[
@@ -91,28 +92,47 @@ const SEEK_LIMIT: usize = 32;
 /// A map lookup. Maps of an object's size are scanned: comparing a few keys' lengths is
 /// cheaper than hashing one and reading the hash table.
 pub(crate) fn lookup<'m>(map: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
-    if map.len() <= SEEK_LIMIT { map.iter().find_map(|(k, v)| same_key(k, key).then_some(v)) } else { map.get(key) }
+    if map.len() <= SEEK_LIMIT { map.iter().find_map(|(k, v)| text_equal(k, key).then_some(v)) } else { map.get(key) }
 }
 
-/// Finds `key` in `map` and its position, scanning from `*from` (just past the previous find)
-/// and wrapping around. Objects written by the same hand keep their keys in the same order, so
-/// the scan usually stops at its first comparison. Large maps are hashed (no position).
-fn seek<'m>(map: &'m Map<String, Value>, key: &str, from: &mut usize) -> Option<(usize, &'m Value)> {
-    let len = map.len();
-    if len > SEEK_LIMIT {
-        return map.get(key).map(|value| (usize::MAX, value));
+/// A place in a map, to find keys in the order they come. Objects written by the same hand keep
+/// their keys in the same order, so the next key sought is usually the next one there.
+struct Cursor<'m> {
+    map: &'m Map<String, Value>,
+    /// The entries after the last one found, and the position of the first of them.
+    rest: serde_json::map::Iter<'m>,
+    at: usize,
+}
+
+impl<'m> Cursor<'m> {
+    fn new(map: &'m Map<String, Value>) -> Cursor<'m> {
+        Cursor { map, rest: map.iter(), at: 0 }
     }
-    let start = (*from).min(len);
-    let found = map
-        .iter()
-        .enumerate()
-        .skip(start)
-        .chain(map.iter().enumerate().take(start))
-        .find(|(_, (k, _))| same_key(k, key));
-    found.map(|(at, (_, value))| {
-        *from = at + 1;
-        (at, value)
-    })
+
+    /// Finds `key` and its position, scanning on from just past the previous find, then from the
+    /// start. Large maps are hashed (no position).
+    fn seek(&mut self, key: &str) -> Option<(usize, &'m Value)> {
+        if self.map.len() > SEEK_LIMIT {
+            return self.map.get(key).map(|value| (usize::MAX, value));
+        }
+        let mut ahead = self.rest.clone();
+        for (at, (candidate, value)) in (self.at..).zip(ahead.by_ref()) {
+            if text_equal(candidate, key) {
+                self.rest = ahead;
+                self.at = at + 1;
+                return Some((at, value));
+            }
+        }
+        let mut ahead = self.map.iter();
+        for (at, (candidate, value)) in ahead.by_ref().take(self.at).enumerate() {
+            if text_equal(candidate, key) {
+                self.rest = ahead;
+                self.at = at + 1;
+                return Some((at, value));
+            }
+        }
+        None
+    }
 }
 
 /// Whether two values are the same, exactly (`1` is not `1.0`, key order aside). Maps are read
@@ -124,7 +144,7 @@ pub(crate) fn identical(a: &Value, b: &Value) -> bool {
         (Value::Object(a), Value::Object(b)) => identical_maps(a, b),
         (Value::Array(a), Value::Array(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| identical(x, y)),
         (Value::Object(_) | Value::Array(_), _) | (_, Value::Object(_) | Value::Array(_)) => false,
-        _ => a == b,
+        _ => values_equal(a, b),
     }
 }
 
@@ -132,20 +152,14 @@ pub(crate) fn identical(a: &Value, b: &Value) -> bool {
 pub(crate) fn identical_maps(a: &Map<String, Value>, b: &Map<String, Value>) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|((key, value), (other_key, other))| {
-            let other = if same_key(key, other_key) { Some(other) } else { lookup(b, key) };
+            let other = if text_equal(key, other_key) { Some(other) } else { lookup(b, key) };
             other.is_some_and(|other| identical(value, other))
         })
 }
 
-/// Key equality, with the cheap tests first: most keys that differ differ in length or in
-/// their first byte, and need no call to `memcmp`.
-fn same_key(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
-}
-
 /// Scalar equality for the mirror check (`1` equals `1.0`).
 fn scalar_equal(a: &Value, b: &Value) -> bool {
-    a == b || crate::scalar::numbers_equal(a, b)
+    values_equal(a, b) || crate::scalar::numbers_equal(a, b)
 }
 
 /// Whether values at `node` merge key by key.
@@ -396,9 +410,9 @@ impl<'a> Walk<'a> {
         let mut out = Map::new();
         // Live keys desired also has, by position, so the second pass needs no lookups.
         let mut matched: u64 = 0;
-        let (mut live_at, mut last_at, mut shared) = (0, 0, 0);
+        let (mut live_at, mut last_at, mut shared) = (Cursor::new(live), last.map(Cursor::new), 0);
         for (key, value) in desired {
-            let owned = last.and_then(|l| seek(l, key, &mut last_at)).map(|(_, owned)| owned);
+            let owned = last_at.as_mut().and_then(|l| l.seek(key)).map(|(_, owned)| owned);
             if let Some(owned) = owned {
                 shared += 1;
                 if !value.is_object() && !value.is_array() && !scalar_equal(value, owned) {
@@ -407,7 +421,7 @@ impl<'a> Walk<'a> {
             } else if last.is_some() {
                 self.mirror = false;
             }
-            let have = seek(live, key, &mut live_at).map(|(at, have)| {
+            let have = live_at.seek(key).map(|(at, have)| {
                 if at < 64 {
                     matched |= 1 << at;
                 }
@@ -420,7 +434,7 @@ impl<'a> Walk<'a> {
             if let Some(have) = have
                 && !value.is_object()
                 && !value.is_array()
-                && value == have
+                && values_equal(value, have)
             {
                 if self.build {
                     out.insert(key.clone(), have.clone());
@@ -441,13 +455,13 @@ impl<'a> Walk<'a> {
             return None;
         }
         let indexed = live.len() <= SEEK_LIMIT;
-        last_at = 0;
+        let mut last_at = last.map(Cursor::new);
         for (at, (key, value)) in live.iter().enumerate() {
             let in_desired = if indexed && at < 64 { matched & (1 << at) != 0 } else { lookup(desired, key).is_some() };
             if in_desired || self.skipped(key) {
                 continue;
             }
-            let merged = match last.and_then(|l| seek(l, key, &mut last_at)) {
+            let merged = match last_at.as_mut().and_then(|l| l.seek(key)) {
                 Some((_, owned)) => self.walk_field(node, key, None, Some(value), Some(owned), in_struct),
                 None => self.keep(value),
             };
