@@ -96,6 +96,11 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Rollback(args) => rollback(args, cli.verbose > 0),
+        Command::Crd => {
+            print!("{}", gitops_reconcile::crd::crd_yaml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Controller(args) => runtime()?.block_on(crate::controller::run(args)),
     }
 }
 

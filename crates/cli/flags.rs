@@ -35,6 +35,10 @@ pub(crate) enum Command {
     /// Inspect Git sources: resolve a revision, list a remote's references.
     #[command(subcommand)]
     Source(SourceCommand),
+    /// Print the CustomResourceDefinition of `Application` (gitops.dev/v1alpha1), generated from its Rust type.
+    Crd,
+    /// Run the controller: reconcile `Application` resources of this replica's shard.
+    Controller(ControllerArgs),
 }
 
 /// How to reach a Git repository: the URL and the fetch options.
@@ -414,4 +418,39 @@ pub(crate) struct ServeArgs {
     /// Delay every request by this long (`5ms`), as a distant API server would (benchmarks).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub(crate) latency: Option<std::time::Duration>,
+}
+
+/// `gitops controller`.
+#[derive(Debug, Args)]
+pub(crate) struct ControllerArgs {
+    /// The kubeconfig to use (default: in-cluster, else $KUBECONFIG, else ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) kubeconfig: Option<PathBuf>,
+    /// Watch `Application`s in this namespace only (default: all namespaces).
+    #[arg(long, value_name = "NS")]
+    pub(crate) watch_namespace: Option<String>,
+    /// The namespace of the shard Leases.
+    #[arg(long, value_name = "NS", default_value = "default")]
+    pub(crate) lease_namespace: String,
+    /// This replica's identity (default: $POD_NAME, else the host name and process id).
+    #[arg(long, value_name = "ID")]
+    pub(crate) identity: Option<String>,
+    /// One leader reconciles everything instead of sharding by application name.
+    #[arg(long)]
+    pub(crate) leader_election: bool,
+    /// How long a replica's Lease lives without renewal.
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
+    pub(crate) lease_duration: std::time::Duration,
+    /// How often the Lease is renewed.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub(crate) renew_interval: std::time::Duration,
+    /// Relative `repoURL`s are resolved against this folder.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub(crate) repo_root: PathBuf,
+    /// Append one JSON line per reconcile start and end (with this replica's identity) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) journal: Option<PathBuf>,
+    /// Reconcile at most this many applications at once.
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub(crate) concurrency: u16,
 }

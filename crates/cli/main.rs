@@ -1,6 +1,7 @@
 //! `gitops`: the reference binary. Flags become library options; the libraries do the work.
 
 mod commands;
+mod controller;
 mod flags;
 mod git;
 mod helm;

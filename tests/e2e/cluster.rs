@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 use super::{gitops, stderr, stdout};
 
 /// `gitops cluster serve` in the background, stopped when dropped.
-struct Server {
+pub(super) struct Server {
     child: Child,
-    kubeconfig: PathBuf,
+    pub(super) kubeconfig: PathBuf,
 }
 
 impl Server {
-    fn start(dir: &Path) -> Server {
+    pub(super) fn start(dir: &Path) -> Server {
         let kubeconfig = dir.join("kubeconfig");
         let child = Command::new(env!("CARGO_BIN_EXE_gitops"))
             .args(["cluster", "serve", "--listen", "127.0.0.1:0", "--kubeconfig"])

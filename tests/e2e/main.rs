@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod cluster;
+mod controller;
 mod history;
 mod plan;
 

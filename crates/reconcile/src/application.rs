@@ -32,6 +32,7 @@ pub struct Application {
 
 /// Where the manifests come from (Argo CD's `source`, Flux's `GitRepository` + `path`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "kube", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Source {
@@ -58,6 +59,7 @@ fn dot() -> String {
 
 /// How manifests are rendered.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "kube", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Render {
@@ -70,11 +72,13 @@ pub struct Render {
     pub value_files: Vec<String>,
     /// Helm values. Read but not used: Helm charts are not rendered yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "kube", schemars(schema_with = "crate::spec::object_schema"))]
     pub values: Option<serde_json::Value>,
 }
 
 /// Kustomize's load restrictor.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "kube", derive(schemars::JsonSchema))]
 #[non_exhaustive]
 pub enum LoadRestrictorName {
     /// Files must be in or below the kustomization's folder.
@@ -114,6 +118,7 @@ pub struct Destination {
 
 /// How the application is kept in sync (Argo CD's `syncPolicy`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "kube", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct SyncPolicy {
@@ -127,6 +132,7 @@ pub struct SyncPolicy {
 
 /// Automated sync (Argo CD's `syncPolicy.automated`; Flux's `prune`, and Flux always heals).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "kube", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Automated {
@@ -140,6 +146,7 @@ pub struct Automated {
 
 /// Retries of a failed sync (Argo CD's `syncPolicy.retry`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "kube", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Retry {
@@ -157,6 +164,7 @@ fn five() -> u32 {
 
 /// Exponential backoff: `duration`, then times `factor`, capped at `maxDuration`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "kube", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Backoff {

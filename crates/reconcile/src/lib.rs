@@ -25,10 +25,15 @@
 //! ```
 
 mod application;
+#[cfg(feature = "kube")]
+pub mod controller;
+#[cfg(feature = "kube")]
+pub mod crd;
 mod duration;
 mod load;
 #[cfg(feature = "kube")]
 pub mod shard;
+mod spec;
 
 pub use application::{
     Application, Automated, Backoff, Destination, Health, LoadRestrictorName, Render, Retry, Source, SyncPolicy,
@@ -36,3 +41,4 @@ pub use application::{
 };
 pub use duration::parse_duration;
 pub use load::{Applications, DefinitionError};
+pub use spec::{ApplicationSpec, DestinationSpec, HealthSpec};

@@ -9,8 +9,9 @@ use gitops_diff::IgnoreRule;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::application::{Application, Destination, Health, Render, Source, SyncPolicy, TargetKind};
+use crate::application::{Application, Destination, Health, TargetKind};
 use crate::parse_duration;
+use crate::spec::ApplicationSpec;
 
 /// An application definition that cannot be used: the file, the line when known, the field and why.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -39,46 +40,7 @@ pub struct Applications {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct RawFile {
-    applications: Vec<RawApplication>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RawApplication {
-    name: String,
-    source: Source,
-    #[serde(default)]
-    render: Render,
-    #[serde(default)]
-    destination: RawDestination,
-    #[serde(default)]
-    sync_policy: SyncPolicy,
-    #[serde(default)]
-    ignore_differences: Vec<Value>,
-    #[serde(default)]
-    health: RawHealth,
-    #[serde(default)]
-    depends_on: Vec<String>,
-    #[serde(default)]
-    interval: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RawDestination {
-    #[serde(default)]
-    target: Option<String>,
-    #[serde(default)]
-    context: Option<String>,
-    #[serde(default)]
-    namespace: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct RawHealth {
-    #[serde(default)]
-    timeout: Option<String>,
+    applications: Vec<serde_json::Map<String, Value>>,
 }
 
 /// Builds errors about one file, finding each field's line in its text.
@@ -109,6 +71,52 @@ fn app_path(index: usize, fields: &[&str]) -> Vec<PathSegment> {
     let mut path = vec![PathSegment::from("applications"), PathSegment::Index(index)];
     path.extend(fields.iter().map(|f| PathSegment::from(*f)));
     path
+}
+
+/// Where an application's fields are, for errors: the path of its spec and of its name.
+struct At<'e, 'a> {
+    errors: &'e Errors<'a>,
+    spec: Vec<PathSegment>,
+    name: Vec<PathSegment>,
+}
+
+impl At<'_, '_> {
+    fn spec(&self, fields: &[&str]) -> Vec<PathSegment> {
+        let mut path = self.spec.clone();
+        path.extend(fields.iter().map(|f| PathSegment::from(*f)));
+        path
+    }
+
+    fn error(&self, fields: &[&str], message: impl Into<String>) -> DefinitionError {
+        self.errors.at(&self.spec(fields), message)
+    }
+}
+
+impl Application {
+    /// Checks the spec of an `Application` resource named `name`; `what` names the resource in
+    /// errors (`Application shop/web`), whose fields are given as `spec.…` paths.
+    ///
+    /// ```
+    /// use gitops_reconcile::{Application, ApplicationSpec};
+    /// let spec: ApplicationSpec = serde_json::from_value(serde_json::json!(
+    ///     {"source": {"repoURL": ".", "path": "apps/web"}, "interval": "1m"}))?;
+    /// let app = Application::from_spec("web", &spec, "Application shop/web")?;
+    /// assert_eq!(app.interval, std::time::Duration::from_secs(60));
+    /// let bad: ApplicationSpec = serde_json::from_value(serde_json::json!(
+    ///     {"source": {"repoURL": "."}, "interval": "soon"}))?;
+    /// let error = Application::from_spec("web", &bad, "Application shop/web").unwrap_err();
+    /// assert!(error.to_string().starts_with("Application shop/web: spec.interval: "), "{error}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_spec(name: &str, spec: &ApplicationSpec, what: &str) -> Result<Application, DefinitionError> {
+        let errors = Errors { file: what, text: "" };
+        let at = At {
+            errors: &errors,
+            spec: vec![PathSegment::from("spec")],
+            name: vec![PathSegment::from("metadata"), PathSegment::from("name")],
+        };
+        check(name.to_owned(), spec.clone(), &at)
+    }
 }
 
 impl Applications {
@@ -142,14 +150,23 @@ impl Applications {
         })?;
         let mut applications = Vec::with_capacity(raw.applications.len());
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-        for (index, raw) in raw.applications.into_iter().enumerate() {
-            if let Some(first) = seen.insert(raw.name.clone(), index) {
-                return Err(errors.at(
-                    &app_path(index, &["name"]),
-                    format!("duplicate name {:?} (also applications[{first}])", raw.name),
-                ));
+        for (index, mut entry) in raw.applications.into_iter().enumerate() {
+            let name = match entry.remove("name") {
+                Some(Value::String(name)) => name,
+                Some(_) => return Err(errors.at(&app_path(index, &["name"]), "must be a string")),
+                None => return Err(errors.at(&app_path(index, &[]), "missing field `name`")),
+            };
+            if let Some(first) = seen.insert(name.clone(), index) {
+                return Err(errors
+                    .at(&app_path(index, &["name"]), format!("duplicate name {name:?} (also applications[{first}])")));
             }
-            applications.push(check(raw, index, &errors)?);
+            let spec: ApplicationSpec = serde_path_to_error::deserialize(Value::Object(entry)).map_err(|e| {
+                let mut path = app_path(index, &[]);
+                path.extend(path_of(e.path()));
+                errors.at(&path, e.inner().to_string())
+            })?;
+            let at = At { errors: &errors, spec: app_path(index, &[]), name: app_path(index, &["name"]) };
+            applications.push(check(name, spec, &at)?);
         }
         for (index, app) in applications.iter().enumerate() {
             for (i, dependency) in app.depends_on.iter().enumerate() {
@@ -230,18 +247,17 @@ fn cycle_message(apps: &[Application], cycle: &[usize]) -> String {
     format!("dependsOn has a cycle: {}", names.join(" -> "))
 }
 
-fn check(raw: RawApplication, index: usize, errors: &Errors<'_>) -> Result<Application, DefinitionError> {
-    let at = |fields: &[&str], message: String| errors.at(&app_path(index, fields), message);
-    let name_ok = !raw.name.is_empty()
-        && raw.name.len() <= 253
-        && raw.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-        && raw.name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && raw.name.ends_with(|c: char| c.is_ascii_alphanumeric());
+fn check(name: String, raw: ApplicationSpec, place: &At<'_, '_>) -> Result<Application, DefinitionError> {
+    let at = |fields: &[&str], message: String| place.error(fields, message);
+    let name_ok = !name.is_empty()
+        && name.len() <= 253
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
     if !name_ok {
-        return Err(at(
-            &["name"],
-            format!("{:?} is not a valid name (lowercase letters, digits, `-` and `.`)", raw.name),
-        ));
+        return Err(place
+            .errors
+            .at(&place.name, format!("{name:?} is not a valid name (lowercase letters, digits, `-` and `.`)")));
     }
     let url = &raw.source.repo_url;
     if url.is_empty() {
@@ -298,14 +314,14 @@ fn check(raw: RawApplication, index: usize, errors: &Errors<'_>) -> Result<Appli
     let mut ignore_differences = Vec::with_capacity(raw.ignore_differences.len());
     for (i, rule) in raw.ignore_differences.iter().enumerate() {
         let rule = IgnoreRule::from_argocd(rule).map_err(|e| {
-            let mut path = app_path(index, &["ignoreDifferences"]);
+            let mut path = place.spec(&["ignoreDifferences"]);
             path.push(PathSegment::Index(i));
-            errors.at(&path, e.to_string())
+            place.errors.at(&path, e.to_string())
         })?;
         ignore_differences.push(rule);
     }
     Ok(Application {
-        name: raw.name,
+        name,
         source: raw.source,
         render: raw.render,
         destination: Destination {

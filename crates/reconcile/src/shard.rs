@@ -16,15 +16,17 @@
 //! [`ShardView::owns`] applies:
 //! - a replica that could not renew its own Lease for `lease_duration - renew_interval` owns
 //!   nothing (others may consider it dead soon);
-//! - a replica that just joined owns nothing for one lease duration (its *settling* time),
-//!   during which the others see its Lease and stop starting reconciles of the applications
-//!   that move to it;
+//! - every replica publishes, in its Lease's `gitops.dev/members` annotation, the member list
+//!   it works with, and owns nothing while another live member publishes a different list:
+//!   when a replica joins, the others must have seen it (and stopped what moves to it, which
+//!   the controller does at once, see `ShardView` subscribers) before it starts;
 //! - when a replica dies, rendezvous hashing moves only its applications, and only after its
 //!   Lease expired.
 //!
-//! What remains is a reconcile that started before an ownership change and runs longer than the
-//! settling time: callers bound a reconcile's duration below `lease_duration - renew_interval`
-//! (the controller does, with a timeout).
+//! Callers must stop a reconcile as soon as [`ShardView::owns`] turns false for it (the
+//! controller drops the reconcile's future), and bound a reconcile's duration below
+//! `lease_duration - renew_interval`, so that a replica that stopped renewing stops writing
+//! before the others take over.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -37,6 +39,9 @@ use tokio::sync::watch;
 
 /// The label every Lease of a shard group carries.
 pub const SHARD_GROUP_LABEL: &str = "gitops.dev/shard-group";
+
+/// The annotation in which each replica publishes the member list it currently works with.
+pub const MEMBERS_ANNOTATION: &str = "gitops.dev/members";
 
 /// The field manager the Leases are written with.
 const FIELD_MANAGER: &str = "gitops-controller";
@@ -139,7 +144,8 @@ pub struct ShardView {
     pub identity: String,
     /// The live members, sorted (in leader mode, the leader alone).
     pub members: Vec<String>,
-    /// Whether this replica may reconcile now: its Lease is fresh and it has settled.
+    /// Whether this replica may reconcile now: its Lease is fresh and every live member
+    /// publishes the same member list.
     pub active: bool,
 }
 
@@ -204,9 +210,9 @@ pub struct Membership {
     api: Api<Lease>,
     options: ShardOptions,
     seen: BTreeMap<String, Seen>,
-    joined: Option<Instant>,
     renewed: Option<Instant>,
     acquired: Option<Timestamp>,
+    agreed: bool,
     view: watch::Sender<ShardView>,
 }
 
@@ -224,7 +230,7 @@ impl Membership {
     pub fn new(client: kube::Client, options: ShardOptions) -> Self {
         let api = Api::namespaced(client, &options.namespace);
         let (view, _) = watch::channel(ShardView::empty(options.identity.clone()));
-        Membership { api, options, seen: BTreeMap::new(), joined: None, renewed: None, acquired: None, view }
+        Membership { api, options, seen: BTreeMap::new(), renewed: None, acquired: None, agreed: false, view }
     }
 
     /// The options.
@@ -258,7 +264,7 @@ impl Membership {
         let margin = self.options.lease_duration.saturating_sub(self.options.renew_interval);
         let fresh = self.renewed.is_some_and(|at| now.duration_since(at) < margin);
         let settled = match self.options.mode {
-            ShardMode::Sharded => self.joined.is_some_and(|at| now.duration_since(at) >= self.options.lease_duration),
+            ShardMode::Sharded => self.agreed,
             ShardMode::Leader => true,
         };
         let view =
@@ -317,8 +323,10 @@ impl Membership {
     }
 
     fn lease(&self, name: &str, acquire: Option<MicroTime>, resource_version: Option<String>) -> Lease {
+        let members = self.view.borrow().members.join(",");
         Lease {
             metadata: ObjectMeta {
+                annotations: Some(BTreeMap::from([(MEMBERS_ANNOTATION.to_owned(), members)])),
                 name: Some(name.to_owned()),
                 namespace: Some(self.options.namespace.clone()),
                 labels: Some(BTreeMap::from([(SHARD_GROUP_LABEL.to_owned(), self.options.group.clone())])),
@@ -356,18 +364,20 @@ impl Membership {
         let lease = self.lease(&name, Some(MicroTime(acquired)), None);
         self.api.patch(&name, &params, &Patch::Apply(&lease)).await.map_err(|e| self.error(&name, "renew", e))?;
         self.renewed = Some(now);
-        self.joined.get_or_insert(now);
         let selector = format!("{SHARD_GROUP_LABEL}={}", self.options.group);
         let group = self.options.group.clone();
         let leases =
             self.api.list(&ListParams::default().labels(&selector)).await.map_err(|e| self.error(&group, "list", e))?;
         let mut members = Vec::new();
+        let mut published = Vec::new();
         let mut listed = Vec::new();
         for lease in &leases.items {
             listed.extend(lease.metadata.name.clone());
             if self.observe(lease, now)
                 && let Some(holder) = lease.spec.as_ref().and_then(|s| s.holder_identity.clone())
             {
+                let annotation = lease.metadata.annotations.as_ref().and_then(|a| a.get(MEMBERS_ANNOTATION)).cloned();
+                published.push((holder.clone(), annotation.unwrap_or_default()));
                 members.push(holder);
             }
         }
@@ -377,6 +387,10 @@ impl Membership {
         }
         members.sort();
         members.dedup();
+        // Work only on a member list every other live member works with too: a replica that
+        // has not seen a change yet may still be reconciling what moves.
+        let mine = members.join(",");
+        self.agreed = published.iter().all(|(holder, theirs)| *holder == self.options.identity || *theirs == mine);
         Ok(members)
     }
 
@@ -411,7 +425,6 @@ impl Membership {
             Ok(lease) => {
                 self.observe(&lease, now);
                 self.renewed = Some(now);
-                self.joined.get_or_insert(now);
                 Ok(vec![me])
             }
             Err(kube::Error::Api(status)) if status.code == 409 => {
@@ -432,7 +445,7 @@ fn lease_seconds(duration: Duration) -> i32 {
 }
 
 /// An error and its causes, `: `-separated, for logs.
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut cause = error.source();
     while let Some(e) = cause {

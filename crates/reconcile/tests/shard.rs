@@ -25,6 +25,10 @@ async fn tick_until(members: &mut [&mut Membership], done: impl Fn(&[ShardView])
         for member in members.iter_mut() {
             views.push(member.tick().await.expect("a tick"));
         }
+        for app in apps() {
+            let owners: Vec<&str> = views.iter().filter(|v| v.owns(&app)).map(|v| v.identity.as_str()).collect();
+            assert!(owners.len() <= 1, "{app} has two owners: {owners:?}");
+        }
         if done(&views) {
             return views;
         }
@@ -51,10 +55,20 @@ async fn replicas_split_the_applications_and_take_over_a_dead_ones_share() {
         member(&server, "c", ShardMode::Sharded),
     );
 
-    // A fresh member owns nothing until it has settled for one lease duration.
+    // Alone, a member owns everything at once.
     let first = a.tick().await.expect("a tick");
     assert_eq!(first.members, ["a"]);
-    assert!(!first.active && !first.owns("app-0"));
+    assert!(apps().iter().all(|app| first.owns(app)));
+    // A joining member starts only once the others publish the member list it sees, and the
+    // others pause while the lists differ: never two owners.
+    let joined = b.tick().await.expect("a tick");
+    assert_eq!(joined.members, ["a", "b"]);
+    assert!(!joined.active, "a still works with [a]");
+    let seen = a.tick().await.expect("a tick");
+    assert_eq!(seen.members, ["a", "b"]);
+    assert!(!seen.active, "b still publishes []");
+    let views = tick_until(&mut [&mut a, &mut b], |v| v.iter().all(|v| v.active)).await;
+    assert!(partitioned(&views));
 
     let views =
         tick_until(&mut [&mut a, &mut b, &mut c], |v| v.iter().all(|v| v.members.len() == 3) && partitioned(v)).await;
