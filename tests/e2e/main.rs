@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 
 mod cluster;
 mod controller;
+mod helm;
 mod history;
 mod plan;
 

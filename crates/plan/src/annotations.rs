@@ -140,8 +140,9 @@ fn argo_event(text: &str) -> Option<HookEvent> {
     })
 }
 
+/// A Helm hook event; Helm compares them in lower case (`Post-Install` is `post-install`).
 fn helm_event(text: &str) -> Option<HookEvent> {
-    Some(match text {
+    Some(match text.to_ascii_lowercase().as_str() {
         "pre-install" => HookEvent::PreInstall,
         "post-install" => HookEvent::PostInstall,
         "pre-upgrade" => HookEvent::PreUpgrade,
