@@ -130,7 +130,8 @@ fn options(dir: &Path, args: &[String]) -> Result<TemplateOptions, String> {
 fn render(dir: &Path, args: &[String]) -> Result<String, String> {
     let opts = options(dir, args)?;
     let tree = DiskTree::new(dir).map_err(|e| e.to_string())?;
-    template(&tree, "chart", &opts).map(|r| r.to_helm_output()).map_err(|e| e.to_string())
+    let chart = if dir.join("chart.tgz").is_file() { "chart.tgz" } else { "chart" };
+    template(&tree, chart, &opts).map(|r| r.to_helm_output()).map_err(|e| e.to_string())
 }
 
 #[test]
