@@ -46,3 +46,48 @@ impl From<ChartError> for RenderError {
         RenderError::Helm(Box::new(error))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use gitops_core::DiskTree;
+
+    use crate::{RenderOptions, render};
+
+    fn write(dir: &std::path::Path, path: &str, text: &str) {
+        let file = dir.join(path);
+        std::fs::create_dir_all(file.parent().expect("has parent")).expect("mkdir");
+        std::fs::write(file, text).expect("write");
+    }
+
+    #[test]
+    fn charts_are_detected_and_rendered_with_hooks_and_the_namespace() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write(dir.path(), "app/Chart.yaml", "apiVersion: v2\nname: web\nversion: 0.1.0\n");
+        write(dir.path(), "app/values.yaml", "replicas: 2\n");
+        write(
+            dir.path(),
+            "app/templates/deploy.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n  labels: {ns: {{ .Release.Namespace }}}\nspec:\n  replicas: {{ .Values.replicas }}\n",
+        );
+        write(
+            dir.path(),
+            "app/templates/hook.yaml",
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  annotations: {helm.sh/hook: pre-install}\n",
+        );
+        write(dir.path(), "app/templates/ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n");
+        let tree = DiskTree::new(dir.path()).expect("tree");
+        let mut helm = super::chart::TemplateOptions::default().release_name("shop-web");
+        helm.values = super::chart::ValueOptions::default().set("replicas=3");
+        let set = render(&tree, "app", &RenderOptions::default().namespace("shop").helm(helm)).expect("renders");
+        let refs: Vec<String> = set.iter().map(|m| m.object_ref().to_string()).collect();
+        assert_eq!(refs, ["Namespace/shop", "Deployment/shop/shop-web", "Job/shop/migrate"]);
+        let deploy = &set.as_slice()[1];
+        assert_eq!(deploy.origin.file, "web/templates/deploy.yaml");
+        assert_eq!(deploy.object.pointer("/spec/replicas"), Some(&serde_json::json!(3)));
+        assert_eq!(deploy.object.label("ns"), Some("shop"));
+
+        write(dir.path(), "app/templates/bad.yaml", "{{ required \"db.host is required\" .Values.db }}\n");
+        let err = render(&tree, "app", &RenderOptions::default()).expect_err("required fails");
+        assert_eq!(err.to_string(), "execution error at (web/templates/bad.yaml:1:3): db.host is required");
+    }
+}
