@@ -102,6 +102,7 @@ mod ssa;
 mod store;
 mod stored;
 mod subresource;
+mod table;
 mod verbs;
 mod watch;
 

@@ -424,6 +424,15 @@ impl ApiServer {
         let env = Env { now: self.inner.options.clock.now(), uids: &self.inner.uids };
         let mut state = self.lock();
         let named = target.name.is_some();
+        if *method == Method::GET
+            && target.subresource.is_none()
+            && !query.flag("watch")
+            && let Some(version) = crate::table::requested(header(header::ACCEPT))
+        {
+            return state
+                .table(target, query, version, env.now)
+                .map(|table| json_answer(200, "application/json", table));
+        }
         let reply: Result<Reply, ApiError> = match (method, named) {
             _ if target.subresource.is_some() => state.subresource(env, method, target, &call),
             (&Method::GET, _) if query.flag("watch") => return self.watch(&state, target, query),

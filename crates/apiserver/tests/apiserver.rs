@@ -30,5 +30,7 @@ mod ssa_table;
 mod ssa_table_more;
 #[path = "apiserver/subresources.rs"]
 mod subresources;
+#[path = "apiserver/tables.rs"]
+mod tables;
 #[path = "apiserver/watch.rs"]
 mod watch;
