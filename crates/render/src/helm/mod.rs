@@ -12,6 +12,7 @@ pub mod chart;
 pub mod funcs;
 mod renderer;
 pub mod schema;
+pub mod semver;
 pub mod template;
 
 pub use renderer::HelmRenderer;

@@ -20,6 +20,7 @@ mod data;
 mod dicts;
 mod more;
 mod strings;
+mod versions;
 
 use super::template::{Arity, Call, Func, FuncError, FuncMap, Param, Value};
 
@@ -138,6 +139,7 @@ pub fn helm_funcs() -> FuncMap {
     data::register(&mut map);
     dicts::register(&mut map);
     more::register(&mut map);
+    versions::register(&mut map);
     convert::register(&mut map);
     typed(&mut map, &["upper", "lower", "title", "trim", "nospace", "b64enc", "b64dec", "sha256sum", "atoi"], &[Str]);
     typed(&mut map, &["fromYaml", "fromYamlArray", "fromJson", "fromJsonArray", "fail"], &[Str]);
@@ -199,7 +201,8 @@ pub fn helm_funcs() -> FuncMap {
     );
     typed(&mut map, &["wrap"], &[Int, Str]);
     typed(&mut map, &["wrapWith"], &[Int, Str, Str]);
-    typed(&mut map, &["trimall"], &[Str, Str]);
+    typed(&mut map, &["trimall", "semverCompare"], &[Str, Str]);
+    typed(&mut map, &["semver"], &[Str]);
     typed(&mut map, &["splitn"], &[Str, Int, Str]);
     typed(&mut map, &["untilStep"], &[Int, Int, Int]);
     typed(&mut map, &["seq"], &[Int]);

@@ -35,6 +35,11 @@ pub trait TemplateObject: Send + Sync + std::fmt::Debug {
     fn entries(&self) -> Option<Vec<(String, Value)>> {
         None
     }
+    /// The object as `Any`, for functions that take this kind of object as an argument
+    /// (`(semver "1.2").LessThan (semver "1.3")`); `None` when no function needs it.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// A template value: what Go holds in an `interface{}` after decoding YAML or JSON, plus
