@@ -17,7 +17,9 @@
 
 mod convert;
 mod data;
+mod dates;
 mod dicts;
+mod golang_time;
 mod more;
 mod strings;
 mod versions;
@@ -140,6 +142,7 @@ pub fn helm_funcs() -> FuncMap {
     dicts::register(&mut map);
     more::register(&mut map);
     versions::register(&mut map);
+    dates::register(&mut map);
     convert::register(&mut map);
     typed(&mut map, &["upper", "lower", "title", "trim", "nospace", "b64enc", "b64dec", "sha256sum", "atoi"], &[Str]);
     typed(&mut map, &["fromYaml", "fromYamlArray", "fromJson", "fromJsonArray", "fail"], &[Str]);
@@ -203,6 +206,9 @@ pub fn helm_funcs() -> FuncMap {
     typed(&mut map, &["wrapWith"], &[Int, Str, Str]);
     typed(&mut map, &["trimall", "semverCompare"], &[Str, Str]);
     typed(&mut map, &["semver"], &[Str]);
+    typed(&mut map, &["date", "toDate", "mustToDate", "dateModify", "mustDateModify", "date_modify"], &[Str, Any]);
+    typed(&mut map, &["dateInZone", "date_in_zone"], &[Str, Any, Str]);
+    typed(&mut map, &["htmlDateInZone"], &[Any, Str]);
     typed(&mut map, &["splitn"], &[Str, Int, Str]);
     typed(&mut map, &["untilStep"], &[Int, Int, Int]);
     typed(&mut map, &["seq"], &[Int]);
