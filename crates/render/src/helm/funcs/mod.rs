@@ -21,7 +21,9 @@ mod dates;
 mod dicts;
 mod golang_time;
 mod more;
+mod random;
 mod strings;
+mod toml;
 mod versions;
 
 use super::template::{Arity, Call, Func, FuncError, FuncMap, Param, Value};
@@ -143,9 +145,11 @@ pub fn helm_funcs() -> FuncMap {
     more::register(&mut map);
     versions::register(&mut map);
     dates::register(&mut map);
+    random::register(&mut map);
+    toml::register(&mut map);
     convert::register(&mut map);
     typed(&mut map, &["upper", "lower", "title", "trim", "nospace", "b64enc", "b64dec", "sha256sum", "atoi"], &[Str]);
-    typed(&mut map, &["fromYaml", "fromYamlArray", "fromJson", "fromJsonArray", "fail"], &[Str]);
+    typed(&mut map, &["fromYaml", "fromYamlArray", "fromJson", "fromJsonArray", "fromToml", "fail"], &[Str]);
     typed(
         &mut map,
         &[
@@ -205,7 +209,8 @@ pub fn helm_funcs() -> FuncMap {
     typed(&mut map, &["wrap"], &[Int, Str]);
     typed(&mut map, &["wrapWith"], &[Int, Str, Str]);
     typed(&mut map, &["trimall", "semverCompare"], &[Str, Str]);
-    typed(&mut map, &["semver"], &[Str]);
+    typed(&mut map, &["semver", "shuffle"], &[Str]);
+    typed(&mut map, &["randAlphaNum", "randAlpha", "randNumeric", "randAscii", "randBytes"], &[Int]);
     typed(&mut map, &["date", "toDate", "mustToDate", "dateModify", "mustDateModify", "date_modify"], &[Str, Any]);
     typed(&mut map, &["dateInZone", "date_in_zone"], &[Str, Any, Str]);
     typed(&mut map, &["htmlDateInZone"], &[Any, Str]);
