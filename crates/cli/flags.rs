@@ -68,6 +68,24 @@ pub(crate) struct GitArgs {
     /// SSH known_hosts file; host keys are checked strictly against it.
     #[arg(long, value_name = "FILE")]
     pub(crate) known_hosts: Option<PathBuf>,
+    /// The longest wait for the Git remote: to connect, and for each read or write (60s when not
+    /// given). Applies to http(s), git:// and ssh.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub(crate) fetch_timeout: Option<std::time::Duration>,
+    /// Verify the revision's signature against the keys in FILE (repeatable): armored OpenPGP
+    /// public keys (`gpg --export --armor`), or SSH public keys in authorized_keys or
+    /// allowed_signers form. An unsigned or badly signed revision, or one signed by another key,
+    /// is refused before anything is read from it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) verify_key: Vec<PathBuf>,
+    /// What --verify-key checks: the commit (head), the annotated tag --rev names (tag), or both
+    /// (tag-and-head), as Flux's spec.verify.mode.
+    #[arg(long, value_name = "MODE", default_value = "head", value_parser = parse_verify_mode)]
+    pub(crate) verify_mode: gitops_source::VerifyMode,
+}
+
+fn parse_verify_mode(text: &str) -> Result<gitops_source::VerifyMode, String> {
+    text.parse()
 }
 
 /// `gitops source …`

@@ -7,13 +7,18 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::Context;
 use gitops_core::Revision;
-use gitops_source::{Cache, Credentials, DiscardProgress, FetchOptions, Reference, RemoteUrl, Repository};
+use gitops_source::{
+    Cache, Credentials, DiscardProgress, FetchOptions, Keyring, Reference, RemoteUrl, Repository, Verified,
+};
 
 use crate::flags::{GitArgs, SourceCommand, SourceFormat};
 use crate::output;
 
-/// Never set: the binary has no signal handler yet, so a fetch runs to its end or its error.
-static INTERRUPT: AtomicBool = AtomicBool::new(false);
+/// Set by the first Ctrl-C during a Git operation (see `crate::interrupt`): the fetch stops at
+/// its next read, leaving the cache as it was.
+fn interrupt() -> &'static AtomicBool {
+    crate::interrupt::flag()
+}
 
 /// Whether `repo` is a folder on this machine (read in place, work tree and all) rather than a
 /// URL to mirror.
@@ -27,6 +32,19 @@ pub(crate) fn fetch_options(args: &GitArgs) -> FetchOptions {
         .credentials(Credentials::from_env())
         .ca_file(args.ca_file.clone())
         .ssh(args.ssh_key.clone(), args.known_hosts.clone())
+        .timeout(args.fetch_timeout)
+}
+
+/// The keyring of `--verify-key`, or `None` when no key is given (no verification).
+fn keyring(args: &GitArgs) -> anyhow::Result<Option<Keyring>> {
+    if args.verify_key.is_empty() {
+        return Ok(None);
+    }
+    let mut keyring = Keyring::new();
+    for path in &args.verify_key {
+        keyring.add_file(path)?;
+    }
+    Ok(Some(keyring))
 }
 
 pub(crate) fn cache(args: &GitArgs) -> anyhow::Result<Cache> {
@@ -45,25 +63,46 @@ pub(crate) fn repository(args: &GitArgs, repo: &str) -> anyhow::Result<Repositor
     }
     let url = RemoteUrl::parse(repo)?;
     let cache = cache(args)?;
-    let (mirror, outcome) = cache.update(&url, &fetch_options(args), DiscardProgress, &INTERRUPT)?;
+    let (mirror, outcome) = {
+        let _git = crate::interrupt::GitPhase::enter();
+        cache.update(&url, &fetch_options(args), DiscardProgress, interrupt())?
+    };
     tracing::info!(%url, cloned = outcome.cloned, received_pack = outcome.received_pack, refs = outcome.updated_refs, "fetched");
     Ok(mirror.repository().clone())
 }
 
-/// Opens `--repo` and resolves `--rev`.
+/// Opens `--repo` and resolves `--rev`, verifying its signatures when `--verify-key` is given.
 pub(crate) fn resolve(args: &GitArgs) -> anyhow::Result<Option<(Repository, Revision)>> {
+    Ok(resolve_verified(args)?.map(|(repository, revision, _)| (repository, revision)))
+}
+
+/// [`resolve`], with the signatures that were verified (none without `--verify-key`).
+fn resolve_verified(args: &GitArgs) -> anyhow::Result<Option<(Repository, Revision, Vec<Verified>)>> {
     let Some(repo) = &args.repo else { return Ok(None) };
+    // Keys first: a bad key file fails before any network traffic.
+    let keyring = keyring(args)?;
     let repository = repository(args, repo)?;
     let reference = Reference::parse(&args.rev)?;
     let revision = repository.resolve_reference(&reference).with_context(|| format!("in {repo}"))?;
-    Ok(Some((repository, revision)))
+    let verified = match &keyring {
+        Some(keyring) => repository
+            .verify(&revision, keyring, args.verify_mode)
+            .with_context(|| format!("refusing {revision}: signature verification failed"))?,
+        None => Vec::new(),
+    };
+    for v in &verified {
+        tracing::info!("{v}");
+    }
+    Ok(Some((repository, revision, verified)))
 }
 
 pub(crate) fn run(command: SourceCommand) -> anyhow::Result<ExitCode> {
     match command {
         SourceCommand::Resolve(args) => {
             let repo = args.git.repo.as_deref().context("--repo is required")?;
-            let Some((_, revision)) = resolve(&args.git)? else { anyhow::bail!("--repo is required") };
+            let Some((_, revision, verified)) = resolve_verified(&args.git)? else {
+                anyhow::bail!("--repo is required")
+            };
             match args.output {
                 SourceFormat::Json => output::print_json(&serde_json::json!({
                     "repository": redacted(repo),
@@ -73,6 +112,12 @@ pub(crate) fn run(command: SourceCommand) -> anyhow::Result<ExitCode> {
                     "author": revision.author,
                     "committer": revision.committer,
                     "message": revision.message,
+                    "verified": verified.iter().map(|v| serde_json::json!({
+                        "object": v.object.to_string(),
+                        "format": v.format.to_string(),
+                        "key": v.key,
+                        "signer": v.signer,
+                    })).collect::<Vec<_>>(),
                 }))?,
                 SourceFormat::Text => {
                     println!("{revision}");
@@ -87,6 +132,9 @@ pub(crate) fn run(command: SourceCommand) -> anyhow::Result<ExitCode> {
                     if let Some(message) = &revision.message {
                         println!("message:   {}", message.lines().next().unwrap_or_default());
                     }
+                    for v in &verified {
+                        println!("verified:  {v}");
+                    }
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -94,7 +142,10 @@ pub(crate) fn run(command: SourceCommand) -> anyhow::Result<ExitCode> {
         SourceCommand::LsRemote(args) => {
             let repo = args.git.repo.as_deref().context("--repo is required")?;
             let url = RemoteUrl::parse(repo)?;
-            let refs = cache(&args.git)?.ls_remote(&url, &fetch_options(&args.git), &INTERRUPT)?;
+            let refs = {
+                let _git = crate::interrupt::GitPhase::enter();
+                cache(&args.git)?.ls_remote(&url, &fetch_options(&args.git), interrupt())?
+            };
             match args.output {
                 SourceFormat::Json => output::print_json(
                     &refs

@@ -6,6 +6,7 @@ mod flags;
 mod git;
 mod helm;
 mod history;
+mod interrupt;
 mod output;
 mod progress;
 mod remote;
@@ -28,6 +29,9 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    if let Err(error) = interrupt::install() {
+        tracing::warn!(%error, "cannot install the Ctrl-C handler; Ctrl-C stops at once");
+    }
     match commands::run(cli) {
         Ok(code) => code,
         // The reader went away (`gitops render | head`): stop quietly, as other CLIs do.

@@ -1,7 +1,6 @@
 //! Wires Kustomize's remote resources to `gitops-source`.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 
 use gitops_core::FileTree;
 use gitops_render::kustomize::{RemoteRepo, RemoteResolver};
@@ -31,8 +30,9 @@ impl RemoteResolver for SourceResolver {
         } else {
             let cache = self.cache.as_ref().ok_or("no cache folder for remote bases: pass --cache DIR")?;
             let options = self.options.clone().timeout(Some(repo.timeout));
-            let interrupt = AtomicBool::new(false);
-            let (mirror, _) = cache.update(&url, &options, DiscardProgress, &interrupt).map_err(|e| error_chain(&e))?;
+            let _git = crate::interrupt::GitPhase::enter();
+            let (mirror, _) =
+                cache.update(&url, &options, DiscardProgress, crate::interrupt::flag()).map_err(|e| error_chain(&e))?;
             mirror.repository().clone()
         };
         let reference = repo.reference.as_deref().map_or(Reference::Default, |r| Reference::Name(r.to_owned()));

@@ -96,6 +96,7 @@ mod semver_range;
 mod snapshot;
 mod transport;
 mod url;
+mod verify;
 
 pub use cache::{Cache, FetchError, FetchOutcome, Mirror};
 pub use gix::progress::Discard as DiscardProgress;
@@ -107,3 +108,4 @@ pub use semver_range::{SemverError, SemverRange, parse_version};
 pub use snapshot::{Snapshot, SnapshotError};
 pub use transport::{FetchOptions, RemoteRef, ssh_command};
 pub use url::{Credentials, RemoteUrl, Secret, Transport, UrlError};
+pub use verify::{Keyring, KeyringError, SignatureFormat, SignedObject, Verified, VerifyError, VerifyMode};

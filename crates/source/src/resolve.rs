@@ -93,7 +93,10 @@ fn full_object_id(spec: &str, kind: gix::hash::Kind) -> Option<gix::ObjectId> {
 }
 
 /// Looks `spec` up as a (partial) reference name, or `None` when it is not one or not valid as one.
-fn find_reference<'repo>(repo: &'repo gix::Repository, spec: &str) -> gix::Result<Option<gix::Reference<'repo>>> {
+pub(crate) fn find_reference<'repo>(
+    repo: &'repo gix::Repository,
+    spec: &str,
+) -> gix::Result<Option<gix::Reference<'repo>>> {
     let Ok(name) = <&gix::refs::PartialNameRef>::try_from(spec) else {
         return Ok(None);
     };

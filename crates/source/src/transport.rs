@@ -32,7 +32,10 @@ pub struct FetchOptions {
     pub ssh_key: Option<PathBuf>,
     /// The `known_hosts` file `ssh` checks the server's key against (strictly).
     pub known_hosts: Option<PathBuf>,
-    /// The HTTP request timeout.
+    /// The longest wait for the remote, on every transport: to connect, and for each read or
+    /// write after that (an inactivity timeout, not a limit on the whole transfer).
+    /// `None` is [`FetchOptions::DEFAULT_TIMEOUT`]. For ssh it is `ConnectTimeout` (connection
+    /// and handshake) and a keep-alive every `timeout` that gives up after one unanswered probe.
     pub timeout: Option<Duration>,
 }
 
@@ -73,11 +76,19 @@ impl FetchOptions {
         self
     }
 
-    /// Options with an HTTP request timeout.
+    /// The timeout when none is given: 60 seconds, Flux's default.
+    pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+    /// Options with a timeout (see [`FetchOptions::timeout`]).
     #[must_use]
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
         self
+    }
+
+    /// The timeout in force: the one given, or [`FetchOptions::DEFAULT_TIMEOUT`].
+    pub fn effective_timeout(&self) -> Duration {
+        self.timeout.filter(|t| !t.is_zero()).unwrap_or(Self::DEFAULT_TIMEOUT)
     }
 
     /// The fetch refspecs: forced updates of the same names in the mirror.
@@ -137,7 +148,7 @@ where
         .and_then(|r| r.with_refspecs(specs.iter().map(String::as_str), Direction::Fetch))
         .map_err(&fail)?
         .with_fetch_tags(gix::remote::fetch::Tags::None);
-    let mut connection = remote.connect(Direction::Fetch).map_err(&fail)?;
+    let mut connection = connect(&remote, url, options).map_err(&fail)?;
     configure_connection(&mut connection, &repo, url, options)?;
     let prepare = connection.prepare_fetch(&mut progress, ref_map_options()).map_err(&fail)?;
     let prepare = match options.depth {
@@ -178,12 +189,92 @@ pub(crate) fn ls_remote(
         .remote_at(url.gix().clone())
         .and_then(|r| r.with_refspecs(specs.iter().map(String::as_str), Direction::Fetch))
         .map_err(&fail)?;
-    let mut connection = remote.connect(Direction::Fetch).map_err(&fail)?;
+    let mut connection = connect(&remote, url, options).map_err(&fail)?;
     configure_connection(&mut connection, &repo, url, options)?;
     let (ref_map, _) = connection.ref_map(gix::progress::Discard, ref_map_options()).map_err(&fail)?;
     let mut refs = advertised(&ref_map.remote_refs);
     refs.sort_by(|a, b| (a.name != "HEAD", &a.name).cmp(&(b.name != "HEAD", &b.name)));
     Ok(refs)
+}
+
+/// A boxed transport, whichever the URL needs.
+type AnyTransport = Box<dyn gix::protocol::transport::client::blocking_io::Transport + Send>;
+
+/// Connects for fetching. `git://` gets a socket of our own with [`FetchOptions::timeout`] on
+/// the connect and on every read and write (gix's has a 5 s connect timeout and none after);
+/// every other transport is gix's (HTTP timeouts are set in [`configure_connection`], ssh's
+/// in [`ssh_command`]).
+fn connect<'remote, 'repo>(
+    remote: &'remote gix::Remote<'repo>,
+    url: &RemoteUrl,
+    options: &FetchOptions,
+) -> Result<gix::remote::Connection<'remote, 'remote, 'repo, AnyTransport>, gix::Error> {
+    use gix::protocol::transport::client::git;
+    if url.transport() != Transport::Git {
+        return remote.connect(Direction::Fetch).map_err(gix::Error::from_error);
+    }
+    let timeout = options.effective_timeout();
+    let target = url.gix();
+    let host = target.host().ok_or_else(|| gix::Error::from_error(UrlNoHost))?.to_owned();
+    let port = target.port;
+    let io = |e: std::io::Error| gix::Error::from_error(e);
+    let address = std::net::ToSocketAddrs::to_socket_addrs(&(host.as_str(), port.unwrap_or(9418)))
+        .map_err(io)?
+        .next()
+        .ok_or_else(|| io(std::io::Error::new(std::io::ErrorKind::NotFound, format!("{host} has no address"))))?;
+    let stream = std::net::TcpStream::connect_timeout(&address, timeout).map_err(io)?;
+    stream.set_read_timeout(Some(timeout)).map_err(io)?;
+    stream.set_write_timeout(Some(timeout)).map_err(io)?;
+    let write = TimedStream { stream: stream.try_clone().map_err(io)?, timeout };
+    let transport = git::blocking_io::Connection::new(
+        TimedStream { stream, timeout },
+        write,
+        gix::protocol::transport::Protocol::V2,
+        target.path.clone(),
+        Some((host, port)),
+        git::ConnectMode::Daemon,
+        false,
+    );
+    Ok(remote.to_connection_with_transport(Box::new(transport) as AnyTransport))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("a git:// URL needs a host")]
+struct UrlNoHost;
+
+/// A socket with read and write timeouts whose expiry reads as such (the OS says "resource
+/// temporarily unavailable").
+struct TimedStream {
+    stream: std::net::TcpStream,
+    timeout: Duration,
+}
+
+impl TimedStream {
+    fn explain(&self, error: std::io::Error) -> std::io::Error {
+        use std::io::ErrorKind;
+        match error.kind() {
+            ErrorKind::WouldBlock | ErrorKind::TimedOut => {
+                std::io::Error::new(ErrorKind::TimedOut, format!("the server did not answer within {:?}", self.timeout))
+            }
+            _ => error,
+        }
+    }
+}
+
+impl std::io::Read for TimedStream {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.stream.read(buf).map_err(|e| self.explain(e))
+    }
+}
+
+impl std::io::Write for TimedStream {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.stream.write(buf).map_err(|e| self.explain(e))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.stream.flush().map_err(|e| self.explain(e))
+    }
 }
 
 fn ref_map_options() -> gix::remote::ref_map::Options {
@@ -230,10 +321,13 @@ fn configured(repo: &gix::Repository, url: &RemoteUrl, options: &FetchOptions) -
 static NEVER: AtomicBool = AtomicBool::new(false);
 
 /// The `ssh` command line gix runs (through `sh -c`, so every path is single-quoted): batch mode
-/// (never a prompt), the key file only, and strict host key checking against the given
-/// known_hosts file.
+/// (never a prompt), the timeout, the key file only, and strict host key checking against the
+/// given known_hosts file.
 pub fn ssh_command(options: &FetchOptions) -> String {
-    let mut command = String::from("ssh -o BatchMode=yes");
+    let seconds = options.effective_timeout().as_secs().max(1);
+    let mut command = format!(
+        "ssh -o BatchMode=yes -o ConnectTimeout={seconds} -o ServerAliveInterval={seconds} -o ServerAliveCountMax=1"
+    );
     if let Some(key) = &options.ssh_key {
         command.push_str(" -i ");
         command.push_str(&shell_quote(&key.to_string_lossy()));
@@ -278,7 +372,7 @@ where
         .map(|boxed| *boxed)
         .unwrap_or_default();
     let tls = tls_config(url, options.ca_file.as_deref())?;
-    let timeout = options.timeout;
+    let timeout = options.effective_timeout();
     let header = options.credentials.as_ref().or(url.credentials()).map(Credentials::header_value);
     let header = header
         .map(|value| {
@@ -293,10 +387,7 @@ where
     let backend = http::reqwest::Options {
         configure_client: Some(Box::new(move |builder| {
             let builder = builder.tls_backend_preconfigured(tls.clone());
-            Ok(match timeout {
-                Some(t) => builder.timeout(t),
-                None => builder,
-            })
+            Ok(builder.timeout(timeout).connect_timeout(timeout))
         })),
         configure_request: Some(Box::new(move |request| {
             if let Some(value) = &header {
@@ -455,9 +546,13 @@ mod tests {
         };
         assert_eq!(
             ssh_command(&options),
-            r"ssh -o BatchMode=yes -i '/keys/it'\''s key' -o IdentitiesOnly=yes -o UserKnownHostsFile='/etc/known hosts' -o StrictHostKeyChecking=yes"
+            r"ssh -o BatchMode=yes -o ConnectTimeout=60 -o ServerAliveInterval=60 -o ServerAliveCountMax=1 -i '/keys/it'\''s key' -o IdentitiesOnly=yes -o UserKnownHostsFile='/etc/known hosts' -o StrictHostKeyChecking=yes"
         );
-        assert_eq!(ssh_command(&FetchOptions::default()), "ssh -o BatchMode=yes");
+        let quick = FetchOptions::default().timeout(Some(Duration::from_millis(1500)));
+        assert_eq!(
+            ssh_command(&quick),
+            "ssh -o BatchMode=yes -o ConnectTimeout=1 -o ServerAliveInterval=1 -o ServerAliveCountMax=1"
+        );
     }
 
     #[test]

@@ -309,6 +309,37 @@ fn server_dropping_mid_fetch_leaves_the_previous_state() {
     assert_eq!(resolve(&repo, "main"), origin.rev_parse("main"));
 }
 
+/// An interrupt raised while a pack is flowing (from a slow server) stops the fetch with
+/// `Interrupted`; the mirror keeps its previous state and the next fetch completes.
+#[test]
+fn interrupt_in_the_middle_of_a_pack_keeps_the_previous_state() {
+    let Served { origin, daemon, url: _, cache_dir: _cache_dir, cache: _, repo: _ } = Served::new();
+    let proxy = servers::slow_proxy(daemon.port);
+    let url = RemoteUrl::parse(&format!("git://127.0.0.1:{}/repo.git", proxy.port)).expect("url");
+    let cache_dir = tempfile::tempdir().expect("cache");
+    let cache = Cache::new(cache_dir.path());
+    let before = resolve(&update(&cache, &url, &FetchOptions::default()).expect("clone"), "main");
+    origin.commit("data/more.txt", &noise(0x9e37_79b9_7f4a_7c15, 2_000_000), "big");
+    origin.publish();
+    proxy.slow.store(true, std::sync::atomic::Ordering::SeqCst);
+    let interrupt = std::sync::Arc::new(AtomicBool::new(false));
+    let (flag, bytes) = (std::sync::Arc::clone(&interrupt), std::sync::Arc::clone(&proxy.slow_bytes));
+    std::thread::spawn(move || {
+        while bytes.load(std::sync::atomic::Ordering::SeqCst) < 20_000 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    let err = cache.update(&url, &FetchOptions::default(), DiscardProgress, &interrupt).expect_err("interrupted");
+    assert!(matches!(err, FetchError::Interrupted { .. }), "{err:?}");
+    assert!(proxy.slow_bytes.load(std::sync::atomic::Ordering::SeqCst) < 1_500_000, "the fetch ran to its end");
+    let repo = Repository::open(cache.mirror_path(&url)).expect("still a repository");
+    assert_eq!(resolve(&repo, "main"), before, "the previous state is intact");
+    proxy.slow.store(false, std::sync::atomic::Ordering::SeqCst);
+    let repo = update(&cache, &url, &FetchOptions::default()).expect("fetch");
+    assert_eq!(resolve(&repo, "main"), origin.rev_parse("main"));
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     let status = Command::new("cp").arg("-a").arg(from).arg(to).status().expect("cp");
     assert!(status.success());
@@ -429,4 +460,45 @@ fn option_injection_never_runs_a_command() {
     let err = cache.update(&url, &options, DiscardProgress, &NO_INTERRUPT).expect_err("refused");
     assert!(matches!(err, FetchError::Url(_)), "{err}");
     assert!(!marker.exists(), "no command ran");
+}
+
+/// A server that accepts the connection and never answers: every transport gives up after the
+/// timeout, with an error naming the URL, and leaves nothing in the cache.
+#[test]
+fn a_server_that_never_answers_times_out() {
+    let silent = servers::silent_server();
+    let dir = tempfile::tempdir().expect("dir");
+    let known_hosts = dir.path().join("known_hosts");
+    std::fs::write(&known_hosts, "").expect("known_hosts");
+    let mut urls =
+        vec![format!("git://127.0.0.1:{}/repo.git", silent.port), format!("http://127.0.0.1:{}/repo.git", silent.port)];
+    if servers::have("ssh") {
+        urls.push(format!("ssh://git@127.0.0.1:{}/repo.git", silent.port));
+    }
+    for url in urls {
+        let cache_dir = tempfile::tempdir().expect("cache");
+        let options = FetchOptions::default()
+            .timeout(Some(std::time::Duration::from_secs(1)))
+            .ssh(None, Some(known_hosts.clone()));
+        let started = std::time::Instant::now();
+        let (done, wait) = std::sync::mpsc::channel();
+        let (root, remote) = (cache_dir.path().to_owned(), RemoteUrl::parse(&url).expect("url"));
+        std::thread::spawn(move || {
+            let result = Cache::new(root).update(&remote, &options, DiscardProgress, &NO_INTERRUPT).map(|_| ());
+            let _ = done.send(result);
+        });
+        // A hang guard, not a timing assertion: the fetch must give up on its own.
+        let result = wait.recv_timeout(std::time::Duration::from_secs(120)).unwrap_or_else(|_| panic!("{url} hangs"));
+        let err = result.expect_err("a silent server");
+        eprintln!("{url}: gave up after {:?}: {err}", started.elapsed());
+        assert!(matches!(err, FetchError::Remote { .. }), "{url}: {err:?}");
+        assert!(err.to_string().starts_with(&format!("cannot fetch from {url}")), "{err}");
+        let left: Vec<_> = std::fs::read_dir(cache_dir.path())
+            .expect("cache")
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| Path::new(name).extension().is_none_or(|x| x != "lock"))
+            .collect();
+        assert!(left.is_empty(), "{url}: left in the cache: {left:?}");
+    }
 }

@@ -1,11 +1,14 @@
 //! Git servers for the tests, on 127.0.0.1 with dynamic ports, stopped on drop: `git daemon`,
-//! `git http-backend` behind lighttpd (http, and https with a test CA made by `openssl`), and a
-//! TCP proxy that cuts the connection after a number of bytes.
+//! `git http-backend` behind lighttpd (http, and https with a test CA made by `openssl`), TCP
+//! proxies that cut the connection after a number of bytes or slow it down, and a server that
+//! accepts connections and never answers. (Also used by the binary's end-to-end tests.)
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A free port (the listener is dropped right away; a clash is retried by the caller's wait).
@@ -47,14 +50,17 @@ impl Drop for Server {
     }
 }
 
-/// `git daemon` exporting every repository under `base`.
+/// `git daemon` exporting every repository under `base`. The `git-daemon` program is run directly:
+/// `git daemon` would run it as a child that outlives the kill on drop (and holds the test's
+/// output open).
 pub(crate) fn git_daemon(base: &Path) -> Server {
     let port = free_port();
-    let child = Command::new("git")
-        .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1"])
+    let child = Command::new(exec_path().join("git-daemon"))
+        .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
         .arg(format!("--port={port}"))
         .arg(format!("--base-path={}", base.display()))
         .arg(base)
+        .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("git daemon starts");
@@ -162,33 +168,94 @@ pub(crate) struct CuttingProxy {
 }
 
 pub(crate) fn cutting_proxy(upstream: u16, limit: usize) -> CuttingProxy {
+    let port = proxy(upstream, move |mut server, mut client| {
+        let mut sent = 0;
+        let mut buf = [0u8; 4096];
+        while sent < limit {
+            let Ok(n) = server.read(&mut buf) else { break };
+            if n == 0 {
+                break;
+            }
+            let n = n.min(limit - sent);
+            if client.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            sent += n;
+        }
+    });
+    CuttingProxy { port }
+}
+
+/// A TCP proxy to `upstream` on a new port: client bytes go to the server as they come, and
+/// `forward(server, client)` (on a thread per connection) passes the server's on; both ends are
+/// shut down when it returns.
+fn proxy(upstream: u16, forward: impl Fn(TcpStream, TcpStream) + Clone + Send + 'static) -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
         for client in listener.incoming() {
-            let Ok(mut client) = client else { return };
-            let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
+            let Ok(client) = client else { return };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else { return };
             let (mut client_read, mut server_write) =
                 (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
             std::thread::spawn(move || {
                 let _ = std::io::copy(&mut client_read, &mut server_write);
             });
-            let mut sent = 0;
-            let mut buf = [0u8; 4096];
-            while sent < limit {
-                let Ok(n) = server.read(&mut buf) else { break };
-                if n == 0 {
-                    break;
-                }
-                let n = n.min(limit - sent);
-                if client.write_all(&buf[..n]).is_err() {
-                    break;
-                }
-                sent += n;
-            }
-            let _ = client.shutdown(std::net::Shutdown::Both);
-            let _ = server.shutdown(std::net::Shutdown::Both);
+            let forward = forward.clone();
+            std::thread::spawn(move || {
+                let (server_end, client_end) = (server.try_clone().expect("clone"), client.try_clone().expect("clone"));
+                forward(server, client);
+                let _ = client_end.shutdown(std::net::Shutdown::Both);
+                let _ = server_end.shutdown(std::net::Shutdown::Both);
+            });
         }
     });
-    CuttingProxy { port }
+    port
+}
+
+/// A TCP proxy to `upstream` that, while `slow` is set, passes the server's bytes on 1 KiB at a
+/// time with a 10 ms pause (about 100 KB/s): a slow server, for interrupting a fetch in the middle.
+pub(crate) struct SlowProxy {
+    pub(crate) port: u16,
+    /// Whether the proxy throttles (it starts fast).
+    pub(crate) slow: Arc<AtomicBool>,
+    /// Bytes passed from the server to clients while slow.
+    pub(crate) slow_bytes: Arc<AtomicUsize>,
+}
+
+pub(crate) fn slow_proxy(upstream: u16) -> SlowProxy {
+    let slow = Arc::new(AtomicBool::new(false));
+    let slow_bytes = Arc::new(AtomicUsize::new(0));
+    let (flag, counter) = (Arc::clone(&slow), Arc::clone(&slow_bytes));
+    let port = proxy(upstream, move |mut server, mut client| {
+        let mut buf = [0u8; 1024];
+        while let Ok(n) = server.read(&mut buf) {
+            if n == 0 || client.write_all(&buf[..n]).is_err() {
+                break;
+            }
+            if flag.load(Ordering::SeqCst) {
+                counter.fetch_add(n, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    });
+    SlowProxy { port, slow, slow_bytes }
+}
+
+/// A server that accepts connections and never sends a byte (they stay open until the test ends).
+pub(crate) struct SilentServer {
+    pub(crate) port: u16,
+}
+
+pub(crate) fn silent_server() -> SilentServer {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        let mut open = Vec::new();
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            open.push(client);
+        }
+    });
+    SilentServer { port }
 }

@@ -1,5 +1,8 @@
 //! Integration tests: fixture repositories are built with the `git` command line in temporary
-//! folders, and every resolved revision is checked against `git rev-parse`.
+//! folders, and every resolved revision is checked against `git rev-parse`. `verify` signs
+//! commits and tags with the real `gpg` and `ssh-keygen` and checks the verifier against them.
+
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
