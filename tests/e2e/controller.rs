@@ -12,7 +12,7 @@ use gitops_reconcile::crd::ApplicationResource;
 use kube::Api;
 
 use super::cluster::Server;
-use super::{Repo, gitops, stderr};
+use super::{KillOnDrop, Repo, gitops, stderr};
 
 const APPS: usize = 12;
 const LEASE: Duration = Duration::from_secs(2);
@@ -101,8 +101,10 @@ fn three_replicas_split_the_work_and_survive_a_kill_without_overlap() {
     assert!(out.status.success(), "{}", stderr(&out));
 
     let journals: Vec<_> = (0..3).map(|i| work.path().join(format!("r{i}.jsonl"))).collect();
-    let mut replicas: Vec<Child> =
-        (0..3).map(|i| controller(&server.kubeconfig, &format!("r{i}"), repo.path(), &journals[i])).collect();
+    // Killed on drop, so a failed assertion leaves no controller running.
+    let mut replicas: Vec<KillOnDrop> = (0..3)
+        .map(|i| KillOnDrop(controller(&server.kubeconfig, &format!("r{i}"), repo.path(), &journals[i])))
+        .collect();
 
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let statuses = || {
@@ -151,8 +153,8 @@ fn three_replicas_split_the_work_and_survive_a_kill_without_overlap() {
 
     // Kill r0: within the lease duration (and a few renewals) every application is reconciled
     // again, by r1 or r2.
-    let _ = replicas[0].kill();
-    let _ = replicas[0].wait();
+    let _ = replicas[0].0.kill();
+    let _ = replicas[0].0.wait();
     let kill = now_ms();
     killed.insert("r0".to_owned(), kill);
     let started = Instant::now();
@@ -169,8 +171,8 @@ fn three_replicas_split_the_work_and_survive_a_kill_without_overlap() {
         std::thread::sleep(Duration::from_millis(100));
     }
     for (i, replica) in replicas.iter_mut().enumerate().skip(1) {
-        let _ = replica.kill();
-        let _ = replica.wait();
+        let _ = replica.0.kill();
+        let _ = replica.0.wait();
         killed.insert(format!("r{i}"), now_ms());
     }
 

@@ -259,13 +259,19 @@ fn kustomize_remote_base_pinned_to_a_tag() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let parent = library.path().parent().expect("parent");
     let name = library.path().file_name().expect("name").to_string_lossy().into_owned();
-    let mut daemon = Command::new("git")
-        .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1", &format!("--port={port}")])
+    // `git-daemon` itself, not `git daemon`: killing the `git` wrapper would leave the daemon
+    // running, holding the test harness's output open. Killed on drop, also when an assert fails.
+    let exec_path = Command::new("git").arg("--exec-path").output().expect("git --exec-path");
+    let exec_path = PathBuf::from(String::from_utf8_lossy(&exec_path.stdout).trim());
+    let daemon = Command::new(exec_path.join("git-daemon"))
+        .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1", &format!("--port={port}")])
         .arg(format!("--base-path={}", parent.display()))
         .arg(parent)
+        .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("git daemon");
+    let daemon = KillOnDrop(daemon);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
@@ -275,8 +281,7 @@ fn kustomize_remote_base_pinned_to_a_tag() {
     let url = format!("git://127.0.0.1:{port}/{name}//base?ref=v1");
     std::fs::write(app.path().join("kustomization.yaml"), format!("resources:\n- {url}\n")).expect("write");
     let out = gitops(&["render", ".", "--cache", &cache_arg], app.path());
-    let _ = daemon.kill();
-    let _ = daemon.wait();
+    drop(daemon);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("version: one"), "{}", stdout(&out));
     // An unreachable remote is an error naming it.
@@ -285,6 +290,16 @@ fn kustomize_remote_base_pinned_to_a_tag() {
     let out = gitops(&["render", ".", "--cache", &cache_arg], app.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("cannot fetch from git://127.0.0.1:1/org/repo"), "{}", stderr(&out));
+}
+
+/// A child process killed and reaped when dropped.
+struct KillOnDrop(pub(crate) std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 #[test]
