@@ -95,6 +95,9 @@ pub enum ControllerError {
 
 struct Context {
     client: kube::Client,
+    /// One target for every application, so its discovery cache is shared: a fresh target per
+    /// reconcile would run discovery (a request per API group) for each application.
+    target: KubeTarget,
     options: ControllerOptions,
     view: watch::Receiver<ShardView>,
     recorder: Recorder,
@@ -138,8 +141,9 @@ pub async fn run(
         Some(((), rx))
     });
     let concurrency = options.concurrency;
+    let target = KubeTarget::new(client.clone(), "cluster");
     let context =
-        Arc::new(Context { recorder: Recorder::new(client.clone(), reporter), client, options, view, journal });
+        Arc::new(Context { recorder: Recorder::new(client.clone(), reporter), client, target, options, view, journal });
     let stopped = async move {
         stop.await;
         let _ = stop_tx.send(true);
@@ -291,13 +295,13 @@ async fn sync(
     // runs on a blocking thread that drives it with the runtime's handle.
     // The guard is awaited there too, so that a lost application or a reconcile past its limit
     // stops writing (the apply future is dropped) before another replica may start on it.
-    let (client, manager, handle) =
-        (ctx.client.clone(), ctx.options.field_manager.clone(), tokio::runtime::Handle::current());
+    let target = ctx.target.clone().inventory_namespace(&definition.destination.namespace);
+    let (manager, handle) = (ctx.options.field_manager.clone(), tokio::runtime::Handle::current());
     let guard = guard.clone();
     tokio::task::spawn_blocking(move || {
         handle.block_on(async {
             tokio::select! {
-                synced = apply(client, &definition, &set, revision, &manager) => synced,
+                synced = apply(&target, &definition, &set, revision, &manager) => synced,
                 error = guard.lost() => Err(error),
             }
         })
@@ -308,20 +312,19 @@ async fn sync(
 
 /// Diffs `set` against the cluster and, when the policy is automated, applies the plan.
 async fn apply(
-    client: kube::Client,
+    target: &KubeTarget,
     definition: &Application,
     set: &ManifestSet,
     revision: Revision,
     field_manager: &str,
 ) -> Result<Synced, ControllerError> {
-    let target = KubeTarget::new(client, "cluster").inventory_namespace(&definition.destination.namespace);
     let automated = definition.sync_policy.automated;
     let options = ApplierOptions::default()
         .inventory(&definition.name)
         .field_manager(field_manager)
         .revision(Some(revision.to_string()))
         .wait(false);
-    let applier = Applier::new(&target, options);
+    let applier = Applier::new(target, options);
     let apply_error = |e: &dyn std::error::Error| ControllerError::Apply(error_chain(e));
     let observed = applier.observe(set).await.map_err(|e| apply_error(&e))?;
     let diff = observed.diff(&observed.desired, field_manager);
@@ -331,11 +334,11 @@ async fn apply(
     applier.resolve_references(&mut plan).await.map_err(|e| apply_error(&e))?;
     let writes = plan.steps.iter().filter(|s| s.action.is_write()).count();
     if automated.is_none() || writes == 0 {
-        let health = health(&target, observed.inventory.objects.keys()).await;
+        let health = health(target, observed.inventory.objects.keys()).await;
         return Ok(Synced { revision, in_sync: writes == 0, changes: format!("{writes} changes pending"), health });
     }
     let report = applier.run(&plan, observed).await.map_err(|e| apply_error(&e))?;
-    let health = health(&target, report.inventory.objects.keys()).await;
+    let health = health(target, report.inventory.objects.keys()).await;
     Ok(Synced { revision, in_sync: true, changes: report.changes.summary(), health })
 }
 
