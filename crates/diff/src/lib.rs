@@ -87,6 +87,7 @@
 mod diffset;
 mod fields;
 mod ignore;
+mod index;
 mod keys;
 mod last_applied;
 mod managed;

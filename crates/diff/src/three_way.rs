@@ -1,7 +1,7 @@
 //! `ThreeWayDiff`: the options of a diff, and the diff of whole sets and single objects.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::diffset::{DiffSet, Exclusion, FieldChange, LastAppliedSource, ObjectDiff};
 use crate::fields;
 use crate::ignore::IgnoreRule;
+use crate::index::Index;
 use crate::last_applied::{last_applied_from_annotation, last_applied_from_managed_fields};
 use crate::managed::{field_sets, remove_owned};
 use crate::mask::Masker;
@@ -24,28 +25,6 @@ struct Target {
     object: ObjectRef,
     api_version: String,
     owned: bool,
-}
-
-/// Lookups into the caller's maps by [`ObjectRef`]. A `BTreeMap` lookup compares whole
-/// references, strings and all, a dozen times; for large sets a hash index is cheaper. The
-/// index lives for one diff and its keys come from the caller's own maps, so a fast hash
-/// without DoS resistance is fine.
-enum Index<'a, V> {
-    Tree(&'a BTreeMap<ObjectRef, V>),
-    Hash(HashMap<&'a ObjectRef, &'a V, foldhash::fast::RandomState>),
-}
-
-impl<'a, V> Index<'a, V> {
-    fn new(map: &'a BTreeMap<ObjectRef, V>, large: bool) -> Index<'a, V> {
-        if large { Index::Hash(map.iter().collect()) } else { Index::Tree(map) }
-    }
-
-    fn get(&self, object: &ObjectRef) -> Option<&'a V> {
-        match self {
-            Index::Tree(map) => map.get(object),
-            Index::Hash(map) => map.get(object).copied(),
-        }
-    }
 }
 
 /// The schema roots of the kinds seen so far: most sets have a few kinds and many objects.
@@ -217,27 +196,27 @@ impl ThreeWayDiff {
     pub fn diff(&self, inputs: &Inputs<'_>) -> DiffSet {
         let nodes = Self::nodes();
         let mut roots = Roots::new(self.schema_ref());
-        let large = inputs.desired.len() > 64;
-        let live_index = Index::new(inputs.live, large);
-        let last_index = inputs.last_applied.map(|last| Index::new(last, large));
-        let inventory = Index::new(&inputs.inventory.objects, large);
+        let index = Index::new(inputs);
         let mut diffs = Vec::with_capacity(inputs.desired.len() + inputs.inventory.len());
+        // Desired objects the inventory records: when that is all of it, nothing is pruned.
+        let mut recorded = 0;
         for manifest in inputs.desired {
             let object = fields::object_ref(&manifest.object);
-            let live = live_index.get(&object);
-            let record = last_index.as_ref().and_then(|m| m.get(&object));
+            let found = index.get(&object);
             let api_version = fields::api_version(&manifest.object).to_owned();
-            let owned = inventory.get(&object).is_some_and(|v| *v == api_version);
+            recorded += usize::from(found.inventory.is_some());
+            let owned = found.inventory.is_some_and(|v| *v == api_version);
             let target = Target { object, api_version, owned };
-            diffs.push(self.object(nodes, &mut roots, target, Some(&manifest.object), live, record));
+            diffs.push(self.object(nodes, &mut roots, target, Some(&manifest.object), found.live, found.last));
         }
-        for (object, api_version) in &inputs.inventory.objects {
-            if inputs.desired.contains(object) {
-                continue;
+        if recorded < inputs.inventory.len() {
+            for (object, api_version) in &inputs.inventory.objects {
+                if inputs.desired.contains(object) {
+                    continue;
+                }
+                let target = Target { object: object.clone(), api_version: api_version.clone(), owned: true };
+                diffs.push(self.object(nodes, &mut roots, target, None, index.get(object).live, None));
             }
-            let live = live_index.get(object);
-            let target = Target { object: object.clone(), api_version: api_version.clone(), owned: true };
-            diffs.push(self.object(nodes, &mut roots, target, None, live, None));
         }
         DiffSet { diffs }
     }
