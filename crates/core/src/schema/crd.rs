@@ -21,7 +21,9 @@ use std::fmt::Write as _;
 use serde_json::{Map, Value};
 
 use super::builtin;
-use super::node::{Arena, Attrs, BUILTIN, Body, BodyShape, DEDUCED, ListType, MapType, Node, SCALARS, ScalarType};
+use super::node::{
+    Arena, Attrs, BUILTIN, Body, BodyShape, DEDUCED, Fields, ListType, MapType, Node, SCALARS, ScalarType,
+};
 use super::{KindTable, SchemaError, Scope, sort_versions};
 use crate::Object;
 
@@ -150,7 +152,7 @@ impl Walker<'_> {
             _ => return Err(self.invalid_here(".type", "object")),
         };
         add_object_fields(&mut fields);
-        let shape = BodyShape::Struct { fields: fields.into_boxed_slice(), preserve_unknown };
+        let shape = BodyShape::Struct { fields: Fields::new(fields.into_boxed_slice()), preserve_unknown };
         if id & BUILTIN == 0 {
             self.arena.body_mut(id).shape = shape;
             Ok(id)
@@ -267,7 +269,7 @@ impl Walker<'_> {
             add_object_fields(&mut fields);
         }
         if !fields.is_empty() {
-            return Ok(BodyShape::Struct { fields: fields.into_boxed_slice(), preserve_unknown });
+            return Ok(BodyShape::Struct { fields: Fields::new(fields.into_boxed_slice()), preserve_unknown });
         }
         match additional {
             Some(schema @ Value::Object(_)) => {

@@ -55,7 +55,7 @@ pub(crate) struct Body {
 pub(crate) enum BodyShape {
     /// Declared fields sorted by name, and whether unknown fields are kept.
     Struct {
-        fields: Box<[(Box<str>, u32)]>,
+        fields: Fields,
         preserve_unknown: bool,
     },
     Map(u32),
@@ -72,6 +72,83 @@ pub(crate) struct Attrs {
     pub(crate) merge_key: Option<String>,
     pub(crate) strategy: PatchStrategy,
     pub(crate) map_type: Option<MapType>,
+}
+
+/// A struct's fields and their node ids, sorted by name, with a hash table to find a field by
+/// name: a diff looks up every field of every object it compares, and a binary search over
+/// a few dozen names costs a handful of unpredictable branches each time.
+#[derive(Debug)]
+pub(crate) struct Fields {
+    sorted: Box<[(Box<str>, u32)]>,
+    /// Positions in `sorted` plus one (zero: empty), at the top bits of the name's hash,
+    /// probed linearly. Empty when there are too many fields to number in 16 bits.
+    table: Box<[u16]>,
+    /// The bits of a `usize` minus the table's size in bits: the hash's top bits index the table.
+    shift: u32,
+}
+
+impl Fields {
+    pub(crate) fn new(sorted: Box<[(Box<str>, u32)]>) -> Fields {
+        let size = (sorted.len() * 2).next_power_of_two().max(2);
+        if sorted.len() >= usize::from(u16::MAX) {
+            return Fields { sorted, table: Box::new([]), shift: 0 };
+        }
+        let shift = usize::BITS - size.trailing_zeros();
+        let mut table = vec![0u16; size].into_boxed_slice();
+        for (position, (name, _)) in (1u16..).zip(sorted.iter()) {
+            let mut at = name_hash(name) >> shift;
+            while table[at] != 0 {
+                at = (at + 1) & (size - 1);
+            }
+            table[at] = position;
+        }
+        Fields { sorted, table, shift }
+    }
+
+    /// The position of field `name`.
+    fn find(&self, name: &str) -> Option<usize> {
+        if self.table.is_empty() {
+            return self.sorted.binary_search_by(|(field, _)| compare_names(field, name)).ok();
+        }
+        let mut at = name_hash(name) >> self.shift;
+        loop {
+            let position = usize::from(*self.table.get(at)?).checked_sub(1)?;
+            if self.sorted.get(position).is_some_and(|(field, _)| **field == *name) {
+                return Some(position);
+            }
+            at = (at + 1) & (self.table.len() - 1);
+        }
+    }
+}
+
+impl std::ops::Deref for Fields {
+    type Target = [(Box<str>, u32)];
+
+    fn deref(&self) -> &Self::Target {
+        &self.sorted
+    }
+}
+
+impl FromIterator<(Box<str>, u32)> for Fields {
+    fn from_iter<I: IntoIterator<Item = (Box<str>, u32)>>(iter: I) -> Fields {
+        Fields::new(iter.into_iter().collect())
+    }
+}
+
+/// A hash of a field name from its length and its first and last (up to) eight bytes, spread
+/// over the top bits; `usize` so that shifting it gives a table position.
+fn name_hash(name: &str) -> usize {
+    const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bytes = name.as_bytes();
+    let (head, tail) = match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+        (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
+        _ => (bytes.iter().fold(0u64, |word, &b| (word << 8) | u64::from(b)), 0),
+    };
+    let hash = ((bytes.len() as u64) ^ head.wrapping_mul(MIX) ^ tail.rotate_left(29)).wrapping_mul(MIX);
+    // The top bits are used: on 32-bit targets keep those.
+    #[allow(clippy::cast_possible_truncation)] // shifted to fit
+    let hash = (hash >> (64 - usize::BITS)) as usize;
+    hash
 }
 
 impl Default for Arena {
@@ -326,13 +403,11 @@ impl<'s> Node<'s> {
     /// struct does not declare, and for lists and scalars.
     pub fn field(&self, name: &str) -> Option<Node<'s>> {
         match &self.body().shape {
-            BodyShape::Struct { fields, preserve_unknown } => {
-                match fields.binary_search_by(|(field, _)| compare_names(field, name)) {
-                    Ok(found) => Some(self.child(fields[found].1)),
-                    Err(_) if *preserve_unknown => Some(Node::deduced()),
-                    Err(_) => None,
-                }
-            }
+            BodyShape::Struct { fields, preserve_unknown } => match fields.find(name) {
+                Some(found) => Some(self.child(fields[found].1)),
+                None if *preserve_unknown => Some(Node::deduced()),
+                None => None,
+            },
             BodyShape::Map(value) => Some(self.child(*value)),
             BodyShape::Deduced => Some(Node::deduced()),
             BodyShape::List(_) | BodyShape::Scalar(_) => None,
@@ -353,9 +428,7 @@ impl<'s> Node<'s> {
     /// fields a struct only preserves as unknown, and other shapes.
     pub fn declared_field(&self, name: &str) -> Option<Node<'s>> {
         match &self.body().shape {
-            BodyShape::Struct { fields, .. } => {
-                fields.binary_search_by(|(field, _)| (**field).cmp(name)).ok().map(|found| self.child(fields[found].1))
-            }
+            BodyShape::Struct { fields, .. } => fields.find(name).map(|found| self.child(fields[found].1)),
             _ => None,
         }
     }
@@ -515,5 +588,34 @@ mod tests {
         assert_eq!(atomic.type_name(), Some("T"));
         assert_eq!(plain.map_type(), MapType::Granular);
         assert_eq!(atomic.map_type(), MapType::Atomic);
+    }
+
+    #[test]
+    fn fields_are_found_by_name_in_every_builtin_struct() {
+        let mut structs = 0;
+        for body in &builtin::arena().bodies {
+            let BodyShape::Struct { fields, .. } = &body.shape else { continue };
+            structs += 1;
+            for (at, (name, _)) in fields.iter().enumerate() {
+                assert_eq!(fields.find(name), Some(at), "{name}");
+                assert_eq!(fields.find(&format!("{name}x")), None);
+                assert_eq!(fields.find(&name[1..]), None);
+            }
+            assert_eq!(fields.find(""), None);
+        }
+        assert!(structs > 100, "{structs} structs");
+    }
+
+    #[test]
+    fn fields_beyond_the_table_are_found_by_bisection() {
+        let mut names: Vec<(Box<str>, u32)> = (0..70_000u32).map(|i| (format!("f{i:05}").into(), i)).collect();
+        names.sort();
+        let fields = Fields::new(names.into_boxed_slice());
+        assert!(fields.table.is_empty());
+        assert_eq!(fields.find("f12345").map(|at| fields[at].1), Some(12_345));
+        assert_eq!(fields.find("g"), None);
+        let few: Fields = [("a".into(), 1), ("b".into(), 2)].into_iter().collect();
+        assert_eq!(few.find("b"), Some(1));
+        assert_eq!(Fields::new(Box::new([])).find("a"), None);
     }
 }
