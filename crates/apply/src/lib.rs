@@ -42,7 +42,9 @@ mod kube;
 mod memory;
 mod target;
 
-pub use applier::{Applier, ApplierOptions, ApplyError, ApplyReport, Event, EventSink, Failure, Observed, RetryPolicy};
+pub use applier::{
+    Applier, ApplierOptions, ApplyError, ApplyReport, Event, EventSink, Failure, LIST_AT, Observed, RetryPolicy,
+};
 pub use dir::DirTarget;
 #[cfg(feature = "kube")]
 pub use kube::{ConnectOptions, KubeTarget};

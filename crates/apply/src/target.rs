@@ -190,6 +190,8 @@ pub struct KindInfo {
 /// - [`Target::list_inventory`]: the objects the target itself marks as members of an inventory
 ///   (default: the stored inventory's objects);
 /// - [`Target::member_labels`]: labels every applied member carries (default: none);
+/// - [`Target::list_labelled`]: the objects of a kind and namespace that carry those labels,
+///   in one request (default: not supported, objects are read one by one);
 /// - [`Target::assess`] / [`Target::health`]: an object's health (default: the checks' verdict
 ///   on the live copy);
 /// - [`Target::live_is_last_applied`]: whether `get` returns exactly what was applied.
@@ -217,6 +219,19 @@ pub trait Target: Send + Sync + fmt::Debug {
 
     /// The live copy of an object, or `None` when it does not exist.
     async fn get(&self, object: &ObjectRef) -> Result<Option<Object>, TargetError>;
+
+    /// The live objects of `like`'s kind in `like`'s namespace that carry every one of
+    /// `labels` (the [`Target::member_labels`] of an inventory), to read many objects with one
+    /// request. `None` when the target cannot list that way (the default); callers then read
+    /// objects one by one with [`Target::get`]. Objects without the labels are not returned:
+    /// callers read those with `get` too.
+    async fn list_labelled(
+        &self,
+        _like: &ObjectRef,
+        _labels: &BTreeMap<String, String>,
+    ) -> Result<Option<Vec<Object>>, TargetError> {
+        Ok(None)
+    }
 
     /// The objects (with their `apiVersion`s) the target marks as members of the named
     /// inventory. The applier owns these as well as the stored inventory's, so that an object

@@ -5,7 +5,7 @@ mod retry;
 mod run;
 mod schedule;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -248,6 +248,13 @@ pub struct ApplyError {
     pub source: TargetError,
 }
 
+/// The objects wanted from one list, and what the list returned (`None`: the target cannot list).
+type Listed = (Vec<ObjectRef>, Option<Vec<Object>>);
+
+/// Objects of one kind wanted in one namespace from this many on are read with one list (see
+/// [`Target::list_labelled`]) rather than one request each.
+pub const LIST_AT: usize = 8;
+
 /// Runs plans against a [`Target`].
 ///
 /// The run goes wave by wave; the steps of a wave run concurrently (up to
@@ -278,7 +285,9 @@ impl<'t> Applier<'t> {
         &self.options
     }
 
-    /// Reads the inventory and the live copy of every desired and owned object (concurrently).
+    /// Reads the inventory and the live copy of every desired and owned object, concurrently:
+    /// objects of a kind wanted [`LIST_AT`] or more times in one namespace with one list by the
+    /// member labels, where the target supports it ([`Target::list_labelled`]).
     pub async fn observe(&self, desired: &ManifestSet) -> Result<Observed, TargetError> {
         let name = &self.options.inventory;
         let mut inventory = self.target.load_inventory(name).await?.unwrap_or_default();
@@ -297,7 +306,59 @@ impl<'t> Applier<'t> {
         })?;
         let owned = inventory.objects.keys().filter(|r| !desired.contains(r)).cloned();
         let refs: Vec<ObjectRef> = desired.iter().map(Manifest::object_ref).chain(owned).collect();
-        let found: Vec<Result<(ObjectRef, Option<Object>), TargetError>> = futures::stream::iter(refs)
+        let live = self.read_live(refs, &labels).await?;
+        Ok(Observed { desired, live, inventory, live_is_last_applied: self.target.live_is_last_applied() })
+    }
+
+    /// Reads the live copies of `refs`, concurrently. Where [`LIST_AT`] or more objects of one
+    /// kind are wanted in one namespace, they are read with one list by the member labels (when
+    /// the target can); the others, and those the list did not return (not created yet, or
+    /// never labelled as members), are read one by one.
+    async fn read_live(
+        &self,
+        refs: Vec<ObjectRef>,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<BTreeMap<ObjectRef, Object>, TargetError> {
+        let mut live = BTreeMap::new();
+        let mut singles = Vec::new();
+        let mut groups: BTreeMap<(String, String, Option<String>), Vec<ObjectRef>> = BTreeMap::new();
+        for object in refs {
+            if labels.is_empty() {
+                singles.push(object);
+            } else {
+                let group = (object.group.clone(), object.kind.clone(), object.namespace.clone());
+                groups.entry(group).or_default().push(object);
+            }
+        }
+        let (lists, few): (Vec<Vec<ObjectRef>>, Vec<Vec<ObjectRef>>) =
+            groups.into_values().partition(|wanted| wanted.len() >= LIST_AT);
+        singles.extend(few.into_iter().flatten());
+        let listed: Vec<Result<Listed, TargetError>> = futures::stream::iter(lists)
+            .map(|wanted| async move {
+                let Some(like) = wanted.first() else { return Ok((wanted, Some(Vec::new()))) };
+                let found = self.options.retry.run(|| self.target.list_labelled(like, labels), |_, _| {}).await?;
+                Ok((wanted, found))
+            })
+            .buffer_unordered(self.options.concurrency)
+            .collect()
+            .await;
+        for result in listed {
+            let (wanted, found) = result?;
+            let Some(found) = found else {
+                singles.extend(wanted);
+                continue;
+            };
+            let mut by_name: HashMap<String, Object> = found.into_iter().map(|o| (o.name().to_owned(), o)).collect();
+            for object in wanted {
+                match by_name.remove(&object.name) {
+                    Some(found) => {
+                        live.insert(object, found);
+                    }
+                    None => singles.push(object),
+                }
+            }
+        }
+        let found: Vec<Result<(ObjectRef, Option<Object>), TargetError>> = futures::stream::iter(singles)
             .map(|object| async move {
                 let live = self.options.retry.run(|| self.target.get(&object), |_, _| {}).await?;
                 Ok((object, live))
@@ -305,13 +366,12 @@ impl<'t> Applier<'t> {
             .buffer_unordered(self.options.concurrency)
             .collect()
             .await;
-        let mut live = BTreeMap::new();
         for result in found {
             if let (object, Some(found)) = result? {
                 live.insert(object, found);
             }
         }
-        Ok(Observed { desired, live, inventory, live_is_last_applied: self.target.live_is_last_applied() })
+        Ok(live)
     }
 
     /// Settles the plan's references to objects outside it: those the target holds are no

@@ -166,6 +166,31 @@ impl Target for KubeTarget {
         }
     }
 
+    async fn list_labelled(
+        &self,
+        like: &ObjectRef,
+        labels: &BTreeMap<String, String>,
+    ) -> Result<Option<Vec<Object>>, TargetError> {
+        // A kind the cluster does not serve has no objects.
+        let Some(served) = self.served_kind(like).await? else { return Ok(Some(Vec::new())) };
+        let namespace = self.namespace_for(&served, like)?;
+        let selector: Vec<String> = labels.iter().map(|(key, value)| format!("{key}={value}")).collect();
+        let params = ListParams::default().labels(&selector.join(","));
+        let list = self.api(&served, namespace).list(&params).await;
+        let list = list.map_err(|e| error::map(e, Some(like), "list failed"))?;
+        let items = list.items.into_iter().map(|mut item| {
+            // List items may leave out their kind and apiVersion: they are the list's.
+            item.types.get_or_insert_with(|| kube::core::TypeMeta {
+                api_version: served.resource.api_version.clone(),
+                kind: served.resource.kind.clone(),
+            });
+            let name = item.metadata.name.as_deref().unwrap_or_default();
+            let found = ObjectRef::new(&like.group, &like.kind, item.metadata.namespace.as_deref(), name);
+            to_object(item, &found)
+        });
+        items.collect::<Result<Vec<_>, _>>().map(Some)
+    }
+
     async fn list_inventory(&self, name: &str) -> Result<Vec<(ObjectRef, String)>, TargetError> {
         self.list_members(name).await
     }

@@ -9,5 +9,7 @@ mod kube;
 #[cfg(feature = "kube")]
 mod kubectl;
 #[cfg(feature = "kube")]
+mod observe;
+#[cfg(feature = "kube")]
 mod sync;
 mod targets;
