@@ -5,6 +5,8 @@
 //!   Services, ServiceAccounts) into a fresh server that delays every request by 5 ms.
 //! - `apply/noop-resync-2000-objects`: observe, diff, plan and run again with everything in
 //!   sync (no latency); every iteration checks that the server's request log shows zero writes.
+//! - `apply/noop-resync-2000-objects-5ms` and `…-5ms-get-each`: the same with 5 ms per request,
+//!   observing with one list per kind and namespace (the default) and with one read per object.
 
 use std::fmt::Write;
 use std::time::Duration;
@@ -45,7 +47,11 @@ fn server() -> ApiServer {
 }
 
 async fn sync(target: &KubeTarget, set: &ManifestSet) -> ApplyReport {
-    let applier = Applier::new(target, ApplierOptions::default().inventory("bench").concurrency(32));
+    sync_with(target, set, ApplierOptions::default()).await
+}
+
+async fn sync_with(target: &KubeTarget, set: &ManifestSet, options: ApplierOptions) -> ApplyReport {
+    let applier = Applier::new(target, options.inventory("bench").concurrency(32));
     let observed = applier.observe(set).await.expect("observe");
     let diff = observed.diff(&observed.desired, "gitops");
     let plan = plan(&diff, &PlanOptions::default()).expect("plans");
@@ -84,6 +90,20 @@ fn apply(c: &mut Criterion) {
             assert_eq!(server.requests().iter().filter(|r| r.method != "GET").count(), 0, "zero writes");
         });
     });
+    server.inject(Fault::new(FaultAction::Delay(Duration::from_millis(5))));
+    for (name, options) in [
+        ("noop-resync-2000-objects-5ms", ApplierOptions::default()),
+        ("noop-resync-2000-objects-5ms-get-each", ApplierOptions::default().list_at(usize::MAX)),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                server.clear_requests();
+                let report = runtime.block_on(sync_with(&synced, &set, options.clone()));
+                assert!(!report.changes.has_writes());
+                assert_eq!(server.requests().iter().filter(|r| r.method != "GET").count(), 0, "zero writes");
+            });
+        });
+    }
     group.finish();
 }
 

@@ -39,6 +39,10 @@ pub struct ApplierOptions {
     pub history: usize,
     /// How many steps of a wave run at once (at least 1); also bounds concurrent reads.
     pub concurrency: usize,
+    /// From how many objects of one kind wanted in one namespace [`Applier::observe`] reads
+    /// them with one list ([`Target::list_labelled`]); [`LIST_AT`] by default, `usize::MAX`
+    /// for one read per object.
+    pub list_at: usize,
     /// Wait for every object of a wave to be healthy before the next wave. Hooks are always
     /// waited for.
     pub wait: bool,
@@ -70,6 +74,7 @@ impl fmt::Debug for ApplierOptions {
             .field("dry_run", &self.dry_run)
             .field("revision", &self.revision)
             .field("concurrency", &self.concurrency)
+            .field("list_at", &self.list_at)
             .field("wait", &self.wait)
             .field("timeout", &self.timeout)
             .field("retry", &self.retry)
@@ -88,6 +93,7 @@ impl Default for ApplierOptions {
             revision: None,
             history: 10,
             concurrency: 16,
+            list_at: LIST_AT,
             wait: true,
             wave_timeout: None,
             timeout: Some(Duration::from_secs(300)),
@@ -158,6 +164,14 @@ impl ApplierOptions {
     #[must_use]
     pub fn concurrency(mut self, concurrency: usize) -> Self {
         self.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Sets from how many objects of a kind in a namespace observing lists them (see
+    /// [`ApplierOptions::list_at`]).
+    #[must_use]
+    pub fn list_at(mut self, objects: usize) -> Self {
+        self.list_at = objects.max(1);
         self
     }
 
@@ -286,7 +300,7 @@ impl<'t> Applier<'t> {
     }
 
     /// Reads the inventory and the live copy of every desired and owned object, concurrently:
-    /// objects of a kind wanted [`LIST_AT`] or more times in one namespace with one list by the
+    /// objects of a kind wanted [`ApplierOptions::list_at`] or more times in one namespace with one list by the
     /// member labels, where the target supports it ([`Target::list_labelled`]).
     pub async fn observe(&self, desired: &ManifestSet) -> Result<Observed, TargetError> {
         let name = &self.options.inventory;
@@ -310,7 +324,7 @@ impl<'t> Applier<'t> {
         Ok(Observed { desired, live, inventory, live_is_last_applied: self.target.live_is_last_applied() })
     }
 
-    /// Reads the live copies of `refs`, concurrently. Where [`LIST_AT`] or more objects of one
+    /// Reads the live copies of `refs`, concurrently. Where `list_at` or more objects of one
     /// kind are wanted in one namespace, they are read with one list by the member labels (when
     /// the target can); the others, and those the list did not return (not created yet, or
     /// never labelled as members), are read one by one.
@@ -331,7 +345,7 @@ impl<'t> Applier<'t> {
             }
         }
         let (lists, few): (Vec<Vec<ObjectRef>>, Vec<Vec<ObjectRef>>) =
-            groups.into_values().partition(|wanted| wanted.len() >= LIST_AT);
+            groups.into_values().partition(|wanted| wanted.len() >= self.options.list_at);
         singles.extend(few.into_iter().flatten());
         let listed: Vec<Result<Listed, TargetError>> = futures::stream::iter(lists)
             .map(|wanted| async move {
