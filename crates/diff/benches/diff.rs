@@ -145,6 +145,11 @@ fn resident() -> Option<u64> {
     Some(pages * 4096)
 }
 
+/// The length of an object as JSON text.
+fn json_len(object: &Object) -> usize {
+    serde_json::to_vec(object.as_map()).map_or(0, |text| text.len())
+}
+
 fn mib(bytes: u64) -> f64 {
     #[allow(clippy::cast_precision_loss)] // a report, not arithmetic
     let mib = bytes as f64 / (1024.0 * 1024.0);
@@ -240,9 +245,14 @@ fn diff(c: &mut Criterion) {
     assert_eq!(set.count(gitops_core::Action::Unchanged), count, "server defaults are no changes");
     assert!(!set.has_drift(), "no drift");
     if let (Some(a), Some(b), Some(c)) = (before, with_inputs, with_diff) {
+        // The inputs' size as JSON text: what "the input" is without allocator overhead.
+        let json: usize = f.desired.iter().map(|m| json_len(&m.object)).sum::<usize>()
+            + f.live.values().chain(f.last.values()).map(json_len).sum::<usize>();
         println!(
-            "memory: inputs (desired, live, last applied) {:.1} MiB; the diff of them {:.1} MiB",
+            "memory: inputs resident {:.1} MiB (desired, live, last applied and the records that differ; \
+             {:.1} MiB as JSON for desired, live, last applied); the diff of them {:.1} MiB",
             mib(b.saturating_sub(a)),
+            mib(json as u64),
             mib(c.saturating_sub(b))
         );
     }
