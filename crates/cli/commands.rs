@@ -17,15 +17,16 @@ use crate::flags::{
     Cli, ClusterCommand, Command, DryRun, LoadRestrictorFlag, PlanFormat, PruneArgs, RenderFormat, RollbackArgs,
     ServeArgs, SourceArgs, SyncArgs, TargetArgs,
 };
-use crate::history::{self, Pin};
+use crate::history;
 use crate::output;
 use crate::progress::Progress;
+use gitops_reconcile::PinAction as Pin;
 
 /// Where the embedded target keeps its state, relative to the working directory.
-const EMBEDDED_STATE: &str = ".gitops/cluster";
+pub(crate) const EMBEDDED_STATE: &str = ".gitops/cluster";
 
 /// How long after a write the embedded cluster's simulated controllers report a rollout done.
-const EMBEDDED_ROLLOUT: std::time::Duration = std::time::Duration::from_millis(100);
+pub(crate) const EMBEDDED_ROLLOUT: std::time::Duration = std::time::Duration::from_millis(100);
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -101,6 +102,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Controller(args) => runtime()?.block_on(crate::controller::run(args)),
+        Command::Reconcile(args) => runtime()?.block_on(crate::reconcile::run(args)),
     }
 }
 
@@ -123,7 +125,7 @@ fn rollback(mut args: RollbackArgs, verbose: bool) -> anyhow::Result<ExitCode> {
     if args.sync.source.git.rev != "HEAD" {
         bail!("give the revision once, as REV (not --rev)");
     }
-    history::rev_spec(&to).clone_into(&mut args.sync.source.git.rev);
+    gitops_reconcile::pinned_commit(&to).clone_into(&mut args.sync.source.git.rev);
     let (set, revision) = render(&args.sync.source, Some(&args.sync.target.namespace))
         .with_context(|| format!("cannot roll {name} back to {to}"))?;
     let saved = match &args.sync.plan {

@@ -39,6 +39,9 @@ pub(crate) enum Command {
     Crd,
     /// Run the controller: reconcile `Application` resources of this replica's shard.
     Controller(ControllerArgs),
+    /// Reconcile the applications of a gitops.yaml continuously (or once with --once), serving
+    /// /metrics and the Git webhook receiver /hooks/git on --listen.
+    Reconcile(ReconcileArgs),
 }
 
 /// How to reach a Git repository: the URL and the fetch options.
@@ -471,4 +474,34 @@ pub(crate) struct ControllerArgs {
     /// Reconcile at most this many applications at once.
     #[arg(long, value_name = "N", default_value_t = 16)]
     pub(crate) concurrency: u16,
+}
+
+/// `gitops reconcile`.
+#[derive(Debug, Args)]
+pub(crate) struct ReconcileArgs {
+    /// The file listing the applications.
+    #[arg(value_name = "FILE", default_value = "gitops.yaml")]
+    pub(crate) file: PathBuf,
+    /// Reconcile every application once, in dependency order, and exit (1 when one failed).
+    #[arg(long)]
+    pub(crate) once: bool,
+    /// Serve `GET /metrics` (Prometheus text) and `POST /hooks/git` (GitHub and GitLab pushes) here.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) listen: Option<std::net::SocketAddr>,
+    /// The webhook secret (GitHub's HMAC key, GitLab's token), read from FILE; default
+    /// $GITOPS_WEBHOOK_SECRET. Without one, webhook deliveries are refused.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) webhook_secret_file: Option<PathBuf>,
+    /// Where each application's status is written (one JSON file per application).
+    #[arg(long, value_name = "DIR", default_value = ".gitops/status")]
+    pub(crate) state: PathBuf,
+    /// The cache of mirrored repositories for remote `repoURL`s (default as `--cache` elsewhere).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache: Option<PathBuf>,
+    /// The kubeconfig for applications whose destination is a cluster.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) kubeconfig: Option<PathBuf>,
+    /// The field manager of the applies.
+    #[arg(long, value_name = "NAME", default_value = "gitops")]
+    pub(crate) field_manager: String,
 }

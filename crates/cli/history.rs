@@ -11,51 +11,24 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use gitops_apply::Target;
 use gitops_core::{Inventory, Revision};
+use gitops_reconcile::PinAction;
 use serde_json::json;
 
 use crate::flags::{HistoryArgs, HistoryFormat};
 
-/// What a sync does to the application's pin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Pin {
-    /// A plain sync: refused when pinned at another revision, leaves the pin as it is.
-    Keep,
-    /// `sync --unpin`: syncs whatever the pin says, and releases it.
-    Release,
-    /// `rollback`: syncs and pins the application at the synced revision.
-    Set,
-}
-
-/// The commit of a revision as recorded (`main@sha1:<hex>`, `sha1:<hex>`): the hex after the
-/// algorithm; anything else is returned as it is (a rev-parse form for the repository).
-pub(crate) fn rev_spec(recorded: &str) -> &str {
-    let after_ref = recorded.rsplit_once('@').map_or(recorded, |(_, rest)| rest);
-    match after_ref.split_once(':') {
-        Some(("sha1" | "sha256", hex)) if !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()) => hex,
-        _ => recorded,
-    }
-}
-
-/// Refuses a plain sync of a pinned application to any revision other than the pinned one.
+/// Refuses a plain sync of a pinned application to any revision other than the pinned one
+/// (gitops-reconcile's pin policy, which the reconciler follows too).
 pub(crate) async fn check_pin(
     target: &dyn Target,
     name: &str,
     revision: Option<&Revision>,
-    pin: Pin,
+    pin: PinAction,
 ) -> anyhow::Result<()> {
-    if pin != Pin::Keep {
+    if pin != PinAction::Keep {
         return Ok(());
     }
     let inventory = load(target, name).await?;
-    let Some(pinned) = inventory.and_then(|i| i.pinned) else { return Ok(()) };
-    if revision.is_some_and(|r| r.commit == rev_spec(&pinned)) {
-        return Ok(());
-    }
-    let wanted = revision.map_or_else(|| "a local folder".to_owned(), ToString::to_string);
-    bail!(
-        "application {name} is pinned at {pinned} by `gitops rollback`; refusing to sync it to {wanted}. \
-         Release the pin with `gitops sync --unpin` (which syncs) or `gitops rollback {name} --unpin`"
-    )
+    Ok(gitops_reconcile::check_pin(name, inventory.as_ref(), revision, pin)?)
 }
 
 /// After a successful sync, sets or releases the pin as `pin` says.
@@ -64,17 +37,11 @@ pub(crate) async fn update_pin(
     name: &str,
     mut inventory: Inventory,
     revision: Option<&Revision>,
-    pin: Pin,
+    pin: PinAction,
 ) -> anyhow::Result<()> {
-    let wanted = match pin {
-        Pin::Keep => return Ok(()),
-        Pin::Release => None,
-        Pin::Set => Some(revision.context("a rollback needs a revision from --repo")?.to_string()),
-    };
-    if inventory.pinned == wanted {
+    if !gitops_reconcile::update_pin(name, &mut inventory, revision, pin)? {
         return Ok(());
     }
-    inventory.pinned = wanted;
     target
         .save_inventory(name, &inventory)
         .await
@@ -147,20 +114,4 @@ async fn load(target: &dyn Target, name: &str) -> anyhow::Result<Option<Inventor
         .load_inventory(name)
         .await
         .with_context(|| format!("cannot read the inventory of {name} from {}", target.describe()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rev_spec;
-
-    #[test]
-    fn recorded_revisions_become_commits() {
-        let hex = "0123456789abcdef0123456789abcdef01234567";
-        assert_eq!(rev_spec(&format!("main@sha1:{hex}")), hex);
-        assert_eq!(rev_spec(&format!("sha1:{hex}")), hex);
-        assert_eq!(rev_spec(&format!("release/v1@sha1:{hex}")), hex);
-        assert_eq!(rev_spec("main~1"), "main~1");
-        assert_eq!(rev_spec("v1.2.0"), "v1.2.0");
-        assert_eq!(rev_spec("sha1:not-hex"), "sha1:not-hex");
-    }
 }

@@ -9,6 +9,7 @@ mod history;
 mod interrupt;
 mod output;
 mod progress;
+mod reconcile;
 mod remote;
 
 use std::process::ExitCode;

@@ -9,6 +9,7 @@ mod controller;
 mod helm;
 mod history;
 mod plan;
+mod reconcile;
 mod source;
 
 /// A Git repository in a temporary folder, driven by the `git` CLI.

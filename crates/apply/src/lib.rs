@@ -49,4 +49,7 @@ pub use dir::DirTarget;
 #[cfg(feature = "kube")]
 pub use kube::{ConnectOptions, KubeTarget};
 pub use memory::MemoryTarget;
-pub use target::{ApplyOptions, DeleteOptions, KindInfo, Propagation, Target, TargetError, TargetErrorKind};
+pub use target::{
+    ApplyOptions, DeleteOptions, KindInfo, MemberChange, MemberChanges, Propagation, Target, TargetError,
+    TargetErrorKind,
+};

@@ -151,6 +151,23 @@ impl TargetError {
     }
 }
 
+/// A change to a member of an inventory, seen by [`Target::watch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MemberChange {
+    /// The object was created or modified (by anyone, this applier included).
+    Changed(ObjectRef),
+    /// The object was deleted.
+    Deleted(ObjectRef),
+    /// The watch started over (after a gap, such as an expired resource version): changes may
+    /// have been missed, so compare everything again.
+    Resynced,
+}
+
+/// The stream [`Target::watch`] returns. It ends when the target cannot watch any more; errors
+/// in it are reported and the watch goes on.
+pub type MemberChanges = futures::stream::BoxStream<'static, Result<MemberChange, TargetError>>;
+
 /// What a target knows about a kind: the result of [`Target::discover`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KindInfo {
@@ -194,7 +211,9 @@ pub struct KindInfo {
 ///   in one request (default: not supported, objects are read one by one);
 /// - [`Target::assess`] / [`Target::health`]: an object's health (default: the checks' verdict
 ///   on the live copy);
-/// - [`Target::live_is_last_applied`]: whether `get` returns exactly what was applied.
+/// - [`Target::live_is_last_applied`]: whether `get` returns exactly what was applied;
+/// - [`Target::watch`]: a stream of changes to an inventory's members (default: none, and the
+///   reconciler finds drift at its interval instead).
 ///
 /// Errors are [`TargetError`]s whose [`TargetErrorKind`] drives the applier: transient errors
 /// are retried with backoff, conflicts on update are re-read and re-applied, not-found is
@@ -272,6 +291,14 @@ pub trait Target: Send + Sync + fmt::Debug {
     /// or controllers), so a diff may use the live copy as the last-applied one.
     fn live_is_last_applied(&self) -> bool {
         false
+    }
+
+    /// Watches the members of the named inventory among objects of `kinds` (`(apiVersion,
+    /// kind)` pairs) and reports each change, so drift is seen as it happens. Only objects that
+    /// carry the inventory's member label ([`Target::member_labels`]) are watched, never whole
+    /// kinds. `None` (the default): the target cannot watch.
+    async fn watch(&self, _inventory: &str, _kinds: &[(String, String)]) -> Result<Option<MemberChanges>, TargetError> {
+        Ok(None)
     }
 
     /// The named inventory, or `None` when the application never synced to this target.

@@ -66,6 +66,7 @@ mod revision;
 pub mod schema;
 mod scope;
 pub mod selector;
+pub mod time;
 pub mod tree;
 pub mod yaml;
 

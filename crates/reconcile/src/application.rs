@@ -36,12 +36,13 @@ pub struct Application {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 #[non_exhaustive]
 pub struct Source {
-    /// The repository: a local path, relative to the file's folder (remote URLs are not fetched
-    /// yet).
+    /// The repository: a local path (relative to the file's folder), or a URL that
+    /// gitops-source fetches into its cache (`file://`, `git://`, `http(s)://`, `ssh://`,
+    /// `git@host:path`).
     #[serde(rename = "repoURL")]
     pub repo_url: String,
-    /// A branch, tag, commit or any rev-parse form (default `HEAD`). Semver ranges are not
-    /// supported yet and are refused.
+    /// A branch, tag, commit or any rev-parse form, or a semver range over tags (`>=1.0.0 <2.0.0`,
+    /// `1.x`, `semver:~1.2`); default `HEAD`, the default branch.
     #[serde(default = "head")]
     pub target_revision: String,
     /// The folder to render, relative to the repository root (default `.`).

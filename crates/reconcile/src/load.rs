@@ -263,18 +263,13 @@ fn check(name: String, raw: ApplicationSpec, place: &At<'_, '_>) -> Result<Appli
     if url.is_empty() {
         return Err(at(&["source", "repoURL"], "must not be empty".into()));
     }
-    if url.contains("://") || url.starts_with("git@") {
-        return Err(at(
-            &["source", "repoURL"],
-            format!("{url}: remote repositories are not fetched yet; use a local path"),
-        ));
+    if crate::source::is_remote(url)
+        && let Err(e) = gitops_source::RemoteUrl::parse(url)
+    {
+        return Err(at(&["source", "repoURL"], e.to_string()));
     }
-    let rev = raw.source.target_revision.trim();
-    if rev.is_empty() || rev.starts_with(['^', '~', '>', '<', '=', '*']) || rev.contains(" - ") || rev.contains("||") {
-        return Err(at(
-            &["source", "targetRevision"],
-            format!("{rev:?}: give a branch, tag or commit (semver ranges are not supported yet)"),
-        ));
+    if let Err(e) = gitops_source::Reference::parse(&raw.source.target_revision) {
+        return Err(at(&["source", "targetRevision"], e.to_string()));
     }
     let duration = |fields: &[&str], text: &str| parse_duration(text).map_err(|e| at(fields, e));
     if let Some(retry) = &raw.sync_policy.retry {

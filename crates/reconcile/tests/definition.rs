@@ -90,12 +90,12 @@ fn errors_name_file_line_and_field() {
             "gitops.yaml:4: applications[0].interval: \"5 minutes\" is not a duration (like 30s, 5m, 1h30m)",
         ),
         (
-            "applications:\n  - name: a\n    source: {repoURL: ., targetRevision: '^1.2'}\n",
-            "applications[0].source.targetRevision: \"^1.2\": give a branch, tag or commit (semver ranges are not supported yet)",
+            "applications:\n  - name: a\n    source: {repoURL: ., targetRevision: '>=one'}\n",
+            "gitops.yaml:3: applications[0].source.targetRevision: ",
         ),
         (
-            "applications:\n  - name: a\n    source: {repoURL: 'https://example.com/x.git'}\n",
-            "remote repositories are not fetched yet",
+            "applications:\n  - name: a\n    source: {repoURL: 'ext::sh -c evil://x'}\n",
+            "gitops.yaml:3: applications[0].source.repoURL: remote URL",
         ),
         (
             "applications:\n  - name: a\n    source: {repoURL: .}\n    destination: {target: cloud}\n",

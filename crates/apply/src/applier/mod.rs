@@ -29,8 +29,13 @@ pub struct ApplierOptions {
     pub inventory: String,
     /// The field manager for applies.
     pub field_manager: String,
-    /// Take ownership of conflicting fields (and of objects another ApplySet owns).
+    /// Take ownership of conflicting fields (and of objects another ApplySet owns, unless
+    /// [`ApplierOptions::adopt`] says otherwise).
     pub force: bool,
+    /// Take over objects another ApplySet owns; `None` (the default) follows `force`. A
+    /// reconciler forces field conflicts (Git wins over hand edits) but never adopts another
+    /// application's objects, which would make two applications fight over them.
+    pub adopt: Option<bool>,
     /// Check everything, write nothing (the inventory included).
     pub dry_run: bool,
     /// The revision being synced, recorded in the inventory.
@@ -89,6 +94,7 @@ impl Default for ApplierOptions {
             inventory: "default".to_owned(),
             field_manager: "gitops".to_owned(),
             force: false,
+            adopt: None,
             dry_run: false,
             revision: None,
             history: 10,
@@ -128,6 +134,8 @@ impl ApplierOptions {
         revision: Option<String>,
         /// Sets whether conflicts are forced.
         force: bool,
+        /// Sets whether objects of another ApplySet are taken over (`None`: as `force`).
+        adopt: Option<bool>,
         /// Sets whether health is awaited between waves.
         wait: bool,
         /// Sets the per-wave timeout.

@@ -179,10 +179,15 @@ impl Applier<'_> {
             (a, b) => a.or(b),
         };
         let mut results: Vec<(usize, Result<Outcome, TargetError>)> =
-            futures::stream::iter(wave.steps.iter().enumerate())
-                .map(|(i, step)| async move {
-                    let run = self.run_step(step, live.get(&step.object), wave_deadline);
-                    (i, within(wave_deadline, &step.object, run).await)
+            // Indices, not `&Step`s, into the closure: a closure over a borrowed item makes the
+            // future fail rustc's `Send` proof (rust-lang/rust#110338), and callers spawn it.
+            futures::stream::iter(0..wave.steps.len())
+                .map(|i| {
+                    let step = &wave.steps[i];
+                    async move {
+                        let run = self.run_step(step, live.get(&step.object), wave_deadline);
+                        (i, within(wave_deadline, &step.object, run).await)
+                    }
                 })
                 .buffer_unordered(self.options.concurrency)
                 .collect()
@@ -266,16 +271,18 @@ impl Applier<'_> {
         }
     }
 
-    /// Refuses to touch an object that another ApplySet owns, unless forced.
+    /// Refuses to touch an object that another ApplySet owns, unless adopting (or forced).
     fn check_owner(&self, object: &ObjectRef, live: Option<&Object>) -> Result<(), TargetError> {
         let ours = self.target.member_labels(&self.options.inventory);
         let (Some(live), Some(ours)) = (live, ours.get(applyset::PART_OF_LABEL)) else { return Ok(()) };
         match applyset::owner(live) {
-            Some(theirs) if theirs != ours && !self.options.force => Err(TargetError::new(
-                TargetErrorKind::Ownership,
-                Some(object),
-                format!("metadata.labels.{}: owned by another ApplySet ({theirs})", applyset::PART_OF_LABEL),
-            )),
+            Some(theirs) if theirs != ours && !self.options.adopt.unwrap_or(self.options.force) => {
+                Err(TargetError::new(
+                    TargetErrorKind::Ownership,
+                    Some(object),
+                    format!("metadata.labels.{}: owned by another ApplySet ({theirs})", applyset::PART_OF_LABEL),
+                ))
+            }
             _ => Ok(()),
         }
     }

@@ -8,6 +8,7 @@ mod connect;
 mod discovery;
 mod error;
 mod inventory;
+mod watch;
 
 use std::collections::BTreeMap;
 
@@ -20,7 +21,9 @@ pub use connect::ConnectOptions;
 use discovery::{DiscoveryCache, Served};
 
 use crate::applyset;
-use crate::target::{ApplyOptions, DeleteOptions, KindInfo, Propagation, Target, TargetError, TargetErrorKind};
+use crate::target::{
+    ApplyOptions, DeleteOptions, KindInfo, MemberChanges, Propagation, Target, TargetError, TargetErrorKind,
+};
 
 /// A Kubernetes cluster as a [`Target`].
 ///
@@ -193,6 +196,10 @@ impl Target for KubeTarget {
 
     async fn list_inventory(&self, name: &str) -> Result<Vec<(ObjectRef, String)>, TargetError> {
         self.list_members(name).await
+    }
+
+    async fn watch(&self, inventory: &str, kinds: &[(String, String)]) -> Result<Option<MemberChanges>, TargetError> {
+        self.watch_members(inventory, kinds).await
     }
 
     fn member_labels(&self, inventory: &str) -> BTreeMap<String, String> {
