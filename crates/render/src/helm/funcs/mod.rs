@@ -16,6 +16,7 @@
 //! ```
 
 mod convert;
+mod crypto;
 mod data;
 mod dates;
 mod dicts;
@@ -146,6 +147,7 @@ pub fn helm_funcs() -> FuncMap {
     versions::register(&mut map);
     dates::register(&mut map);
     random::register(&mut map);
+    crypto::register(&mut map);
     toml::register(&mut map);
     convert::register(&mut map);
     typed(&mut map, &["upper", "lower", "title", "trim", "nospace", "b64enc", "b64dec", "sha256sum", "atoi"], &[Str]);
