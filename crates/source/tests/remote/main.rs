@@ -3,6 +3,7 @@
 //! local paths / file://. Every resolved revision is compared with `git rev-parse` on the origin.
 
 mod servers;
+mod ssh;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -113,11 +114,15 @@ fn resolve(repo: &Repository, rev: &str) -> String {
 
 /// Resolves the usual reference forms on `url` and compares them with `git rev-parse`.
 fn check_transport(origin: &Origin, url: &str) {
+    check_transport_with(origin, url, &FetchOptions::default());
+}
+
+/// [`check_transport`] with `options` (an SSH key and known_hosts file).
+fn check_transport_with(origin: &Origin, url: &str, options: &FetchOptions) {
     let cache_dir = tempfile::tempdir().expect("cache");
     let cache = Cache::new(cache_dir.path());
     let url = RemoteUrl::parse(url).expect("url");
-    let (mirror, outcome) =
-        cache.update(&url, &FetchOptions::default(), DiscardProgress, &NO_INTERRUPT).expect("clone");
+    let (mirror, outcome) = cache.update(&url, options, DiscardProgress, &NO_INTERRUPT).expect("clone");
     assert!(outcome.cloned && outcome.received_pack, "{url}: {outcome:?}");
     assert_eq!(outcome.default_branch.as_deref(), Some("main"), "{url}");
     let repo = mirror.repository();
@@ -149,7 +154,7 @@ fn check_transport(origin: &Origin, url: &str) {
     let snapshot = repo.snapshot(&semver).expect("snapshot");
     assert_eq!(snapshot.read("apps/web/deploy.yaml").expect("read"), b"replicas: 2\n");
     // ls-remote agrees with `git ls-remote`.
-    let listed = cache.ls_remote(&url, &FetchOptions::default(), &NO_INTERRUPT).expect("ls-remote");
+    let listed = cache.ls_remote(&url, options, &NO_INTERRUPT).expect("ls-remote");
     let ours: Vec<(String, String)> =
         listed.iter().filter(|r| r.name != "HEAD").map(|r| (r.commit.clone(), r.name.clone())).collect();
     let git: Vec<(String, String)> = git_in(&origin.bare(), &["ls-remote", "--refs", "."])
@@ -164,7 +169,7 @@ fn check_transport(origin: &Origin, url: &str) {
     assert_eq!(ours_sorted, git_sorted, "{url}");
     assert_eq!(listed[0].symref_target.as_deref(), Some("refs/heads/main"));
     // A second update fetches nothing new.
-    let (_, again) = cache.update(&url, &FetchOptions::default(), DiscardProgress, &NO_INTERRUPT).expect("fetch");
+    let (_, again) = cache.update(&url, options, DiscardProgress, &NO_INTERRUPT).expect("fetch");
     assert!(!again.cloned && !again.received_pack, "{url}: {again:?}");
 }
 

@@ -259,3 +259,50 @@ pub(crate) fn silent_server() -> SilentServer {
     });
     SilentServer { port }
 }
+
+/// `/usr/sbin/sshd` on `address:port` (port 0: a free one) with its own host key and
+/// `authorized_keys` in `dir`, for the user running the tests (root logs in with a key only).
+/// `None`, with a printed notice, when it cannot start: not installed, no privilege separation
+/// directory `/run/sshd` (`.ci/run` makes it), or the address is taken.
+pub(crate) fn sshd(dir: &Path, address: &str, port: u16, host_key: &Path, authorized_keys: &Path) -> Option<Server> {
+    let sshd = Path::new("/usr/sbin/sshd");
+    if !sshd.exists() {
+        eprintln!("notice: /usr/sbin/sshd is not installed (openssh-server); skipping the ssh end-to-end test");
+        return None;
+    }
+    let port = if port == 0 { free_port() } else { port };
+    let config = dir.join(format!("sshd-{port}.conf"));
+    let log = dir.join(format!("sshd-{port}.log"));
+    std::fs::write(
+        &config,
+        format!(
+            "Port {port}\nListenAddress {address}\nHostKey {host_key}\nPidFile {pid}\nAuthorizedKeysFile {keys}\n\
+             StrictModes no\nUsePAM no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n\
+             PubkeyAuthentication yes\nPermitRootLogin prohibit-password\nLogLevel ERROR\n",
+            host_key = host_key.display(),
+            pid = dir.join(format!("sshd-{port}.pid")).display(),
+            keys = authorized_keys.display(),
+        ),
+    )
+    .expect("sshd config");
+    let mut child = Command::new(sshd)
+        .args(["-D", "-e", "-f"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("sshd log"))
+        .spawn()
+        .expect("sshd runs");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect((address, port)).is_err() {
+        let exited = child.try_wait().expect("sshd status").is_some();
+        if exited || Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            let why = std::fs::read_to_string(&log).unwrap_or_default();
+            eprintln!("notice: sshd did not start on {address}:{port} ({}); skipping what needs it", why.trim());
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Some(Server { child, port })
+}
