@@ -74,7 +74,8 @@ pub(crate) async fn run(args: ReconcileArgs) -> anyhow::Result<ExitCode> {
     let ordered: Vec<Application> = apps.order()?.into_iter().cloned().collect();
     let base = args.file.parent().map_or_else(|| std::path::PathBuf::from("."), std::path::Path::to_path_buf);
     let base = if base.as_os_str().is_empty() { std::path::PathBuf::from(".") } else { base };
-    let sources = Sources::new(SourceOptions::default().base(base).cache(args.cache.clone()));
+    let cache = args.cache.clone().or_else(gitops_source::Cache::default_root);
+    let sources = Sources::new(SourceOptions::default().base(base).cache(cache));
     let targets = Arc::new(CliTargets {
         kubeconfig: args.kubeconfig.clone(),
         embedded: Mutex::default(),

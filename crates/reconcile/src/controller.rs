@@ -10,16 +10,15 @@
 //! its Lease expires. A reconcile is bounded by `lease_duration - renew_interval`, the margin
 //! [`crate::shard`] relies on.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures::StreamExt;
-use gitops_apply::{Applier, ApplierOptions, KubeTarget, Target};
-use gitops_core::{Health, ManifestSet, Revision};
-use gitops_plan::PlanOptions;
-use gitops_render::RenderOptions;
+use gitops_apply::{KubeTarget, Target};
+use gitops_core::Health;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::controller::{Action, Config, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
@@ -29,7 +28,13 @@ use tokio::sync::watch;
 
 use crate::crd::{ApplicationResource, ResourceCondition, ResourceStatus};
 use crate::shard::{Membership, ShardOptions, ShardView, error_chain};
-use crate::{Application, DefinitionError};
+use crate::{
+    AppReconciler, Application, DefinitionError, ReconcileOptions, Request, SourceOptions, Sources, SyncStatus, Trigger,
+};
+
+/// Each application's reconciler, kept between reconciles (it holds the last good render, so an
+/// unchanged path is not rendered again), with the definition it was made for.
+type Reconcilers = std::sync::Mutex<HashMap<String, (Application, Arc<tokio::sync::Mutex<AppReconciler>>)>>;
 
 /// How the controller runs.
 #[derive(Debug, Clone)]
@@ -39,7 +44,8 @@ pub struct ControllerOptions {
     pub shard: ShardOptions,
     /// Watch this namespace only (all namespaces when `None`).
     pub watch_namespace: Option<String>,
-    /// Relative `repoURL`s are resolved against this folder.
+    /// Relative `repoURL`s are resolved against this folder; remote ones are mirrored into the
+    /// gitops-source cache.
     pub repo_root: PathBuf,
     /// Append one JSON line per reconcile start and end to this file (for audits and tests).
     pub journal: Option<PathBuf>,
@@ -98,6 +104,8 @@ struct Context {
     /// One target for every application, so its discovery cache is shared: a fresh target per
     /// reconcile would run discovery (a request per API group) for each application.
     target: KubeTarget,
+    sources: Sources,
+    reconcilers: Reconcilers,
     options: ControllerOptions,
     view: watch::Receiver<ShardView>,
     recorder: Recorder,
@@ -106,7 +114,7 @@ struct Context {
 
 /// What one sync did.
 struct Synced {
-    revision: Revision,
+    revision: String,
     in_sync: bool,
     changes: String,
     health: Health,
@@ -142,8 +150,18 @@ pub async fn run(
     });
     let concurrency = options.concurrency;
     let target = KubeTarget::new(client.clone(), "cluster");
-    let context =
-        Arc::new(Context { recorder: Recorder::new(client.clone(), reporter), client, target, options, view, journal });
+    let cache = gitops_source::Cache::default_root();
+    let sources = Sources::new(SourceOptions::default().base(&options.repo_root).cache(cache));
+    let context = Arc::new(Context {
+        recorder: Recorder::new(client.clone(), reporter),
+        client,
+        target,
+        sources,
+        reconcilers: Reconcilers::default(),
+        options,
+        view,
+        journal,
+    });
     let stopped = async move {
         stop.await;
         let _ = stop_tx.send(true);
@@ -230,7 +248,7 @@ async fn reconcile(app: Arc<ApplicationResource>, ctx: Arc<Context>) -> Result<A
         Ok(synced) => {
             status.sync = Some(if synced.in_sync { "Synced" } else { "OutOfSync" }.to_owned());
             status.health = Some(synced.health.to_string());
-            let revision = synced.revision.to_string();
+            let revision = synced.revision.clone();
             if synced.in_sync {
                 status.last_synced_revision = Some(revision.clone());
             } else {
@@ -274,7 +292,32 @@ async fn reconcile(app: Arc<ApplicationResource>, ctx: Arc<Context>) -> Result<A
     }
 }
 
-/// Renders the application's source (blocking, off the async threads) and syncs it.
+impl Context {
+    /// The reconciler of `key`, made anew when its definition changed.
+    fn reconciler(&self, key: &str, definition: &Application) -> Arc<tokio::sync::Mutex<AppReconciler>> {
+        let mut reconcilers = self.reconcilers.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((known, reconciler)) = reconcilers.get(key)
+            && known == definition
+        {
+            return Arc::clone(reconciler);
+        }
+        let target: Arc<dyn Target> =
+            Arc::new(self.target.clone().inventory_namespace(&definition.destination.namespace));
+        let options = ReconcileOptions::default().field_manager(&self.options.field_manager).wait(false);
+        let reconciler = Arc::new(tokio::sync::Mutex::new(AppReconciler::new(
+            definition.clone(),
+            target,
+            self.sources.clone(),
+            options,
+        )));
+        reconcilers.insert(key.to_owned(), (definition.clone(), Arc::clone(&reconciler)));
+        reconciler
+    }
+}
+
+/// One pass of gitops-reconcile's reconciler over the application: fetch, render when the path
+/// changed, diff, and apply as the policy says. Stops (dropping the pass, which writes nothing
+/// more) when the application moves to another replica or the pass runs past its limit.
 async fn sync(
     app: &ApplicationResource,
     namespace: &str,
@@ -283,90 +326,28 @@ async fn sync(
 ) -> Result<Synced, ControllerError> {
     let key = format!("{namespace}/{}", app.name_any());
     let definition = Application::from_spec(&app.name_any(), &app.spec, &format!("Application {key}"))?;
-    let root = ctx.options.repo_root.clone();
-    let for_render = definition.clone();
-    let rendering = tokio::task::spawn_blocking(move || render(&root, &for_render));
-    // Rendering writes nothing: when the guard fires, its result is dropped.
-    let (set, revision) = tokio::select! {
-        rendered = rendering => rendered.map_err(|e| ControllerError::Source(format!("the render task failed: {e}")))??,
+    let reconciler = ctx.reconciler(&key, &definition);
+    let mut reconciler = tokio::select! {
+        locked = reconciler.lock() => locked,
         error = guard.lost() => return Err(error),
     };
-    // The Applier's future is not provably `Send` (a higher-ranked closure inside it), so it
-    // runs on a blocking thread that drives it with the runtime's handle.
-    // The guard is awaited there too, so that a lost application or a reconcile past its limit
-    // stops writing (the apply future is dropped) before another replica may start on it.
-    let target = ctx.target.clone().inventory_namespace(&definition.destination.namespace);
-    let (manager, handle) = (ctx.options.field_manager.clone(), tokio::runtime::Handle::current());
-    let guard = guard.clone();
-    tokio::task::spawn_blocking(move || {
-        handle.block_on(async {
-            tokio::select! {
-                synced = apply(&target, &definition, &set, revision, &manager) => synced,
-                error = guard.lost() => Err(error),
-            }
-        })
-    })
-    .await
-    .map_err(|e| ControllerError::Apply(format!("the apply task failed: {e}")))?
-}
-
-/// Diffs `set` against the cluster and, when the policy is automated, applies the plan.
-async fn apply(
-    target: &KubeTarget,
-    definition: &Application,
-    set: &ManifestSet,
-    revision: Revision,
-    field_manager: &str,
-) -> Result<Synced, ControllerError> {
-    let automated = definition.sync_policy.automated;
-    let options = ApplierOptions::default()
-        .inventory(&definition.name)
-        .field_manager(field_manager)
-        .revision(Some(revision.to_string()))
-        .wait(false);
-    let applier = Applier::new(target, options);
-    let apply_error = |e: &dyn std::error::Error| ControllerError::Apply(error_chain(e));
-    let observed = applier.observe(set).await.map_err(|e| apply_error(&e))?;
-    let diff = observed.diff(&observed.desired, field_manager);
-    let prune = automated.is_some_and(|a| a.prune);
-    let mut plan = gitops_plan::plan_with_desired(diff, &observed.desired, &PlanOptions::default().prune(prune))
-        .map_err(|e| apply_error(&e))?;
-    applier.resolve_references(&mut plan).await.map_err(|e| apply_error(&e))?;
-    let writes = plan.steps.iter().filter(|s| s.action.is_write()).count();
-    if automated.is_none() || writes == 0 {
-        let health = health(target, observed.inventory.objects.keys()).await;
-        return Ok(Synced { revision, in_sync: writes == 0, changes: format!("{writes} changes pending"), health });
+    let request = Request::new(Trigger::Interval);
+    let outcome = tokio::select! {
+        outcome = reconciler.reconcile(&request) => outcome,
+        error = guard.lost() => return Err(error),
+    };
+    if let Some(error) = &outcome.error {
+        return Err(ControllerError::Source(error_chain(error)));
     }
-    let report = applier.run(&plan, observed).await.map_err(|e| apply_error(&e))?;
-    let health = health(target, report.inventory.objects.keys()).await;
-    Ok(Synced { revision, in_sync: true, changes: report.changes.summary(), health })
-}
-
-/// The worst health of the objects (Unknown when one cannot be read).
-async fn health<'a>(target: &dyn Target, objects: impl Iterator<Item = &'a gitops_core::ObjectRef>) -> Health {
-    let checks = gitops_apply::health::HealthChecks::default();
-    let mut worst = Health::Healthy;
-    for object in objects {
-        let health = target.health(object, &checks).await.map_or(Health::Unknown, |s| s.health);
-        worst = worst.max(health);
-    }
-    worst
-}
-
-fn render(root: &std::path::Path, app: &Application) -> Result<(ManifestSet, Revision), ControllerError> {
-    let url = &app.source.repo_url;
-    if url.contains("://") || url.contains('@') {
-        return Err(ControllerError::Source(format!(
-            "repoURL {url}: the controller reads local repositories only (remote ones are not wired yet)"
-        )));
-    }
-    let source = |e: &dyn std::error::Error| ControllerError::Source(error_chain(e));
-    let repo = gitops_source::Repository::open(root.join(url)).map_err(|e| source(&e))?;
-    let revision = repo.resolve(&app.source.target_revision).map_err(|e| source(&e))?;
-    let snapshot = repo.snapshot(&revision).map_err(|e| source(&e))?;
-    let options = RenderOptions::default().namespace(&app.destination.namespace);
-    let set = gitops_render::render(&snapshot, &app.source.path, &options).map_err(|e| {
-        ControllerError::Source(format!("cannot render {} at {revision}: {}", app.source.path, error_chain(&e)))
-    })?;
-    Ok((set, revision))
+    let status = outcome.status;
+    let in_sync = status.sync == SyncStatus::Synced;
+    let changes = if outcome.applied {
+        outcome.changes.summary()
+    } else if in_sync {
+        "in sync".to_owned()
+    } else {
+        "changes pending".to_owned()
+    };
+    let revision = status.synced_revision.or(status.last_attempted_revision).unwrap_or_default();
+    Ok(Synced { revision, in_sync, changes, health: status.health })
 }
