@@ -131,11 +131,16 @@ impl Drop for GitDaemon {
 impl GitDaemon {
     pub(crate) fn start(base: &Path) -> GitDaemon {
         let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-        let child = Command::new("git")
-            .args(["daemon", "--reuseaddr", "--export-all", "--listen=127.0.0.1"])
+        // `git-daemon` itself, not `git daemon`: killing the `git` wrapper would leave the daemon
+        // running, holding the test harness's output open.
+        let exec_path = Command::new("git").arg("--exec-path").output().expect("git --exec-path");
+        let exec_path = std::path::PathBuf::from(String::from_utf8_lossy(&exec_path.stdout).trim());
+        let child = Command::new(exec_path.join("git-daemon"))
+            .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
             .arg(format!("--port={port}"))
             .arg(format!("--base-path={}", base.display()))
             .arg(base)
+            .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("git daemon starts");
