@@ -23,13 +23,13 @@ fn main() -> ExitCode {
         1 => "info",
         _ => "debug",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("GITOPS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GITOPS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let logs = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match cli.log_format {
+        flags::LogFormat::Text => logs.init(),
+        flags::LogFormat::Json => logs.json().init(),
+    }
     if let Err(error) = interrupt::install() {
         tracing::warn!(%error, "cannot install the Ctrl-C handler; Ctrl-C stops at once");
     }

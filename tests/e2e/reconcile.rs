@@ -81,6 +81,16 @@ fn reconcile_once_syncs_and_a_bad_commit_keeps_the_last_good_state() {
     // The cluster still holds the first commit's objects: a diff against it is empty.
     let diff = gitops(&["diff", "apps/web", "--repo", ".", "--rev", &first, "--name", "web"], repo.path());
     assert_eq!(diff.status.code(), Some(0), "{}{}", stdout(&diff), stderr(&diff));
+
+    // Structured logs: one JSON object per line, the event's fields included.
+    let out = gitops(&["reconcile", "--once", "-v", "--log-format", "json"], repo.path());
+    let logs = stderr(&out);
+    let events: Vec<serde_json::Value> =
+        logs.lines().filter(|l| l.starts_with('{')).filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert!(
+        events.iter().any(|e| e["level"] == "WARN" && e["fields"].to_string().contains("web")),
+        "a warning about web, as JSON: {logs}"
+    );
 }
 
 #[test]
