@@ -23,10 +23,10 @@ use crate::progress::Progress;
 use gitops_reconcile::PinAction as Pin;
 
 /// Where the embedded target keeps its state, relative to the working directory.
-pub(crate) const EMBEDDED_STATE: &str = ".gitops/cluster";
+const EMBEDDED_STATE: &str = ".gitops/cluster";
 
 /// How long after a write the embedded cluster's simulated controllers report a rollout done.
-pub(crate) const EMBEDDED_ROLLOUT: std::time::Duration = std::time::Duration::from_millis(100);
+const EMBEDDED_ROLLOUT: std::time::Duration = std::time::Duration::from_millis(100);
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
@@ -310,6 +310,17 @@ fn is_cluster(args: &TargetArgs) -> bool {
     args.kube || args.context.is_some() || args.kubeconfig.is_some()
 }
 
+/// The embedded API server, in process, its state kept under ./.gitops/cluster. Like a real
+/// cluster: server defaults, and simulated controllers that roll out workloads, finish Jobs and
+/// bind claims shortly after each write. `namespace` is the client's default namespace.
+pub(crate) fn embedded_target(namespace: &str) -> anyhow::Result<KubeTarget> {
+    let options = ApiServerOptions::default().defaulting(true).simulate_status(Some(EMBEDDED_ROLLOUT));
+    let server = ApiServer::open(EMBEDDED_STATE, options)
+        .with_context(|| format!("cannot open the embedded cluster in {EMBEDDED_STATE}"))?;
+    let client = kube::Client::new(server, namespace.to_owned());
+    Ok(KubeTarget::new(client, format!("embedded cluster ({EMBEDDED_STATE})")))
+}
+
 async fn target(args: &TargetArgs) -> anyhow::Result<Box<dyn Target>> {
     if is_cluster(args) {
         let mut options = ConnectOptions::default().namespace(&args.namespace);
@@ -324,17 +335,7 @@ async fn target(args: &TargetArgs) -> anyhow::Result<Box<dyn Target>> {
         bail!("--as and --service-account need a cluster target (--kube)");
     }
     match args.target.as_str() {
-        "embedded" => {
-            // The embedded API server, in process, its state kept under ./.gitops/cluster.
-            // Like a real cluster: server defaults, and simulated controllers that roll out
-            // workloads, finish Jobs and bind claims shortly after each write.
-            let options = ApiServerOptions::default().defaulting(true).simulate_status(Some(EMBEDDED_ROLLOUT));
-            let server = ApiServer::open(EMBEDDED_STATE, options)
-                .with_context(|| format!("cannot open the embedded cluster in {EMBEDDED_STATE}"))?;
-            let client = kube::Client::new(server, args.namespace.clone());
-            let target = KubeTarget::new(client, format!("embedded cluster ({EMBEDDED_STATE})"));
-            Ok(Box::new(target.inventory_namespace(&args.namespace)))
-        }
+        "embedded" => Ok(Box::new(embedded_target(&args.namespace)?.inventory_namespace(&args.namespace))),
         "memory" => Ok(Box::new(MemoryTarget::new())),
         other => match other.strip_prefix("dir:") {
             Some(path) if !path.is_empty() => Ok(Box::new(DirTarget::new(path))),

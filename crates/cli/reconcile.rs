@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use gitops_apiserver::{ApiServer, ApiServerOptions};
 use gitops_apply::{ConnectOptions, DirTarget, KubeTarget, Target, TargetError, TargetErrorKind};
 use gitops_reconcile::{
     Application, Applications, LogEvents, LoopOptions, ReconcileOptions, Reconciler, Server, ServerOptions,
@@ -36,18 +35,9 @@ impl gitops_reconcile::Targets for CliTargets {
             TargetKind::Embedded => {
                 let mut embedded = self.embedded.lock().await;
                 if embedded.is_none() {
-                    let options = ApiServerOptions::default()
-                        .defaulting(true)
-                        .simulate_status(Some(crate::commands::EMBEDDED_ROLLOUT));
-                    let server = ApiServer::open(crate::commands::EMBEDDED_STATE, options).map_err(|e| {
-                        target_error(format!(
-                            "cannot open the embedded cluster in {}: {e}",
-                            crate::commands::EMBEDDED_STATE
-                        ))
-                    })?;
-                    let client = kube::Client::new(server, "default");
-                    let describe = format!("embedded cluster ({})", crate::commands::EMBEDDED_STATE);
-                    *embedded = Some(KubeTarget::new(client, describe));
+                    let target =
+                        crate::commands::embedded_target("default").map_err(|e| target_error(format!("{e:#}")))?;
+                    *embedded = Some(target);
                 }
                 let target = embedded.clone().ok_or_else(|| target_error("no embedded cluster".to_owned()))?;
                 Ok(Arc::new(target.inventory_namespace(namespace)))
